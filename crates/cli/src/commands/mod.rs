@@ -1,0 +1,5 @@
+//! One module per command group.
+
+pub mod cache;
+pub mod image;
+pub mod source;

@@ -1,0 +1,45 @@
+//! `drydock`: the command-line front end. Arguments, configuration, output and exit codes
+//! live here; everything that knows about images lives in the library crates.
+
+mod args;
+mod commands;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    let result = match &cli.command {
+        Command::Image(image) => commands::image::run(&cli.global, image),
+        Command::Cache(cache) => commands::cache::run(&cli.global, cache),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("drydock: error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DRYDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
