@@ -34,8 +34,10 @@ pub struct Expected {
 
 pub fn expected(image: &str) -> Expected {
     let path = fixtures().join(format!("{image}.expected.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let digest = |value: &serde_json::Value| -> Digest {
         value
             .as_str()
@@ -46,7 +48,12 @@ pub fn expected(image: &str) -> Expected {
         .as_array()
         .unwrap_or_else(|| panic!("{}: no layers", path.display()))
         .iter()
-        .map(|layer| (digest(&layer["digest"]), layer["size"].as_u64().unwrap_or_default()))
+        .map(|layer| {
+            (
+                digest(&layer["digest"]),
+                layer["size"].as_u64().unwrap_or_default(),
+            )
+        })
         .collect();
     Expected {
         manifest_digest: digest(&json["manifest_digest"]),
@@ -70,7 +77,10 @@ pub fn require_tool(tool: &str) {
 /// How the registry authenticates clients.
 pub enum RegistryAuth<'a> {
     Anonymous,
-    Htpasswd { username: &'a str, password: &'a str },
+    Htpasswd {
+        username: &'a str,
+        password: &'a str,
+    },
     Token(&'a TokenServer),
 }
 
@@ -89,40 +99,28 @@ impl TestRegistry {
         }
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let (auth_yaml, push_credentials) = auth_config(&auth, dir.path());
-        let mut last_log = String::new();
+        let log_path = dir.path().join("registry.log");
         // A free port can be taken by a parallel test between our probe and the registry's
         // bind; try a few.
         for _ in 0..5 {
-            let port = free_port();
-            let addr = format!("127.0.0.1:{port}");
+            let addr = format!("127.0.0.1:{}", free_port());
             let config = dir.path().join("config.yml");
-            std::fs::write(&config, registry_config(dir.path(), &addr, &auth_yaml)).expect("writing config.yml");
-            let log_path = dir.path().join("registry.log");
-            let log = std::fs::File::create(&log_path).expect("creating registry.log");
-            let child = Command::new("docker-registry")
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("cloning the log handle"))
-                .stderr(log)
-                .spawn()
-                .expect("starting docker-registry");
-            let mut registry = TestRegistry {
-                child,
-                addr,
-                dir,
-                push_credentials: push_credentials.clone(),
-            };
-            if registry.wait_until_ready() {
-                return registry;
+            std::fs::write(&config, registry_config(dir.path(), &addr, &auth_yaml))
+                .expect("writing config.yml");
+            let mut child = spawn_registry(&config, &log_path);
+            if wait_until_ready(&mut child, &addr) {
+                return TestRegistry {
+                    child,
+                    addr,
+                    dir,
+                    push_credentials,
+                };
             }
-            last_log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let _ = registry.child.kill();
-            let _ = registry.child.wait();
-            dir = tempfile::tempdir().expect("creating a temporary directory");
-            std::fs::rename(registry.dir.path().join("htpasswd"), dir.path().join("htpasswd")).ok();
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        panic!("docker-registry did not start; its log:\n{last_log}");
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!("docker-registry did not start; its log:\n{log}");
     }
 
     /// `127.0.0.1:<port>`.
@@ -145,7 +143,9 @@ impl TestRegistry {
             .arg("--quiet")
             .arg("--dest-tls-verify=false");
         if let Some((username, password)) = &self.push_credentials {
-            command.arg("--dest-creds").arg(format!("{username}:{password}"));
+            command
+                .arg("--dest-creds")
+                .arg(format!("{username}:{password}"));
         }
         command
             .arg(format!("oci:{}:latest", source.display()))
@@ -162,7 +162,9 @@ impl TestRegistry {
     /// `PUT /v2/<repository>/manifests/<reference>` on an anonymous registry.
     pub fn put_manifest(&self, repository: &str, reference: &str, media_type: &str, bytes: &[u8]) {
         let url = format!("http://{}/v2/{repository}/manifests/{reference}", self.addr);
-        let result = ureq::put(&url).header("Content-Type", media_type).send(bytes);
+        let result = ureq::put(&url)
+            .header("Content-Type", media_type)
+            .send(bytes);
         if let Err(e) = result {
             panic!("PUT {url}: {e}");
         }
@@ -180,20 +182,6 @@ impl TestRegistry {
             .read_to_vec()
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
-
-    fn wait_until_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if answers_http(&self.addr) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        false
-    }
 }
 
 impl Drop for TestRegistry {
@@ -201,6 +189,33 @@ impl Drop for TestRegistry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn spawn_registry(config: &Path, log_path: &Path) -> Child {
+    let log = std::fs::File::create(log_path).expect("creating registry.log");
+    Command::new("docker-registry")
+        .arg("serve")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("cloning the log handle"))
+        .stderr(log)
+        .spawn()
+        .expect("starting docker-registry")
+}
+
+/// Waits until the registry answers HTTP; `false` if it exited or never did.
+fn wait_until_ready(child: &mut Child, addr: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if answers_http(addr) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
 }
 
 fn registry_config(dir: &Path, addr: &str, auth_yaml: &str) -> String {
@@ -238,7 +253,10 @@ fn auth_config(auth: &RegistryAuth<'_>, dir: &Path) -> (String, Option<(String, 
                 server.realm(),
                 server.cert_path().display()
             );
-            (yaml, Some((server.username.clone(), server.password.clone())))
+            (
+                yaml,
+                Some((server.username.clone(), server.password.clone())),
+            )
         }
     }
 }
@@ -283,7 +301,10 @@ impl TokenServer {
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         make_signing_key(dir.path());
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the token server");
-        let addr = listener.local_addr().expect("token server address").to_string();
+        let addr = listener
+            .local_addr()
+            .expect("token server address")
+            .to_string();
         let server = TokenServer {
             addr,
             dir,
@@ -351,10 +372,23 @@ fn make_signing_key(dir: &Path) {
         );
     };
     run(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
-        "-subj", "/CN=drydock-test-token-issuer",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=drydock-test-token-issuer",
     ]);
-    run(&["x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der"]);
+    run(&[
+        "x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der",
+    ]);
 }
 
 struct Issuer {
@@ -377,7 +411,8 @@ impl Issuer {
             )
         } else {
             let token = self.token(&query_values(&target, "scope"));
-            let body = format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
+            let body =
+                format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
             http_response("200 OK", "application/json", body.as_bytes())
         };
         let _ = stream.write_all(&response);
@@ -417,8 +452,15 @@ impl Issuer {
             "access": access,
         });
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let signing_input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
-        format!("{signing_input}.{}", b64(&self.sign(signing_input.as_bytes())))
+        let signing_input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        format!(
+            "{signing_input}.{}",
+            b64(&self.sign(signing_input.as_bytes()))
+        )
     }
 
     /// RS256 is RSASSA-PKCS1-v1_5 over SHA-256: exactly `openssl dgst -sha256 -sign`.
@@ -487,7 +529,9 @@ fn percent_decode(value: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);

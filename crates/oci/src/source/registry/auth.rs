@@ -145,7 +145,9 @@ impl<'a> ChallengeParser<'a> {
     }
 
     fn skip_separators(&mut self) {
-        self.rest = self.rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        self.rest = self
+            .rest
+            .trim_start_matches(|c: char| c.is_whitespace() || c == ',');
     }
 }
 
@@ -192,9 +194,14 @@ impl Authenticator {
 
     /// Answers a 401's challenges: gets a token or switches to basic auth.
     pub fn answer(&self, transport: &Transport, www_authenticate: &[String]) -> Result<()> {
-        let challenges: Vec<Challenge> =
-            www_authenticate.iter().flat_map(|h| parse_challenges(h)).collect();
-        let header = if let Some(bearer) = challenges.iter().find(|c| matches!(c, Challenge::Bearer { .. })) {
+        let challenges: Vec<Challenge> = www_authenticate
+            .iter()
+            .flat_map(|h| parse_challenges(h))
+            .collect();
+        let header = if let Some(bearer) = challenges
+            .iter()
+            .find(|c| matches!(c, Challenge::Bearer { .. }))
+        {
             self.bearer_header(transport, bearer)?
         } else if challenges.contains(&Challenge::Basic) {
             self.basic_header()?
@@ -214,7 +221,7 @@ impl Authenticator {
         let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
         let reason = match self.credentials.get() {
             Some(Some(found)) => format!(
-                "the registry answered {status}{detail} for user `{}` (credentials from {})",
+                "the registry answered {status}{detail} for user `{}` (credentials {})",
                 found.credentials.username, found.origin
             ),
             Some(None) => format!(
@@ -252,14 +259,19 @@ impl Authenticator {
             authenticated = credentials.is_some(),
             "fetching bearer token"
         );
-        let auth = credentials.as_ref().map(|f| basic_authorization(&f.credentials));
+        let auth = credentials
+            .as_ref()
+            .map(|f| basic_authorization(&f.credentials));
         let response = transport.get(&url, &[], auth.as_deref(), &self.registry)?;
         let status = response.status();
         let mut body = response.into_body().into_reader();
         if !status.is_success() {
             let detail = detail_of_error_body(&mut body);
             let who = match &credentials {
-                Some(found) => format!("user `{}` (credentials from {})", found.credentials.username, found.origin),
+                Some(found) => format!(
+                    "user `{}` (credentials {})",
+                    found.credentials.username, found.origin
+                ),
                 None => format!(
                     "an anonymous request (no credentials found; searched: {})",
                     self.lookup().places_searched()
@@ -272,8 +284,16 @@ impl Authenticator {
                 detail.map(|d| format!(" ({d})")).unwrap_or_default()
             )));
         }
-        let bytes = crate::source::read_limited(std::io::Read::take(body, MAX_TOKEN_RESPONSE_BYTES), "token response")
-            .map_err(|e| self.error(format!("reading the token from {}: {e}", url_for_display(realm))))?;
+        let bytes = crate::source::read_limited(
+            std::io::Read::take(body, MAX_TOKEN_RESPONSE_BYTES),
+            "token response",
+        )
+        .map_err(|e| {
+            self.error(format!(
+                "reading the token from {}: {e}",
+                url_for_display(realm)
+            ))
+        })?;
         let token = parse_token(&bytes).ok_or_else(|| {
             self.error(format!(
                 "token server {} answered without a `token` or `access_token`",
@@ -313,7 +333,10 @@ impl Authenticator {
 
 fn basic_authorization(credentials: &super::Credentials) -> String {
     let pair = format!("{}:{}", credentials.username, credentials.password);
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
 }
 
 fn parse_token(bytes: &[u8]) -> Option<String> {
@@ -323,10 +346,7 @@ fn parse_token(bytes: &[u8]) -> Option<String> {
         .filter(|t| !t.is_empty())
         .or(response.access_token.filter(|t| !t.is_empty()))?;
     // It goes into a header: refuse anything that could split or corrupt it.
-    token
-        .bytes()
-        .all(|b| b.is_ascii_graphic())
-        .then_some(token)
+    token.bytes().all(|b| b.is_ascii_graphic()).then_some(token)
 }
 
 /// `realm?service=..&scope=..`, appending to a realm that already has a query.
@@ -380,10 +400,15 @@ mod tests {
 
     #[test]
     fn commas_and_escapes_inside_quotes() {
-        let header = r#"Bearer realm="https://a/token", scope="repository:x:pull,push", service="s \"q\"""#;
+        let header =
+            r#"Bearer realm="https://a/token", scope="repository:x:pull,push", service="s \"q\"""#;
         assert_eq!(
             parse_challenges(header),
-            vec![bearer("https://a/token", Some(r#"s "q""#), Some("repository:x:pull,push"))]
+            vec![bearer(
+                "https://a/token",
+                Some(r#"s "q""#),
+                Some("repository:x:pull,push")
+            )]
         );
     }
 
@@ -397,36 +422,68 @@ mod tests {
 
     #[test]
     fn basic_and_several_challenges() {
-        assert_eq!(parse_challenges(r#"Basic realm="Registry Realm""#), vec![Challenge::Basic]);
         assert_eq!(
-            parse_challenges(r#"Negotiate abc==, Basic realm="r", Bearer realm="https://t",service="s""#),
+            parse_challenges(r#"Basic realm="Registry Realm""#),
+            vec![Challenge::Basic]
+        );
+        assert_eq!(
+            parse_challenges(
+                r#"Negotiate abc==, Basic realm="r", Bearer realm="https://t",service="s""#
+            ),
             vec![Challenge::Basic, bearer("https://t", Some("s"), None)]
         );
     }
 
     #[test]
     fn garbage_never_panics() {
-        for header in ["", "\"", "=", "Bearer", "Bearer realm", "Bearer realm=\"unterminated", ",,,", "Bearer =,=", "é=ü\"", "Bearer realm=\"\""] {
+        for header in [
+            "",
+            "\"",
+            "=",
+            "Bearer",
+            "Bearer realm",
+            "Bearer realm=\"unterminated",
+            ",,,",
+            "Bearer =,=",
+            "é=ü\"",
+            "Bearer realm=\"\"",
+        ] {
             let _ = parse_challenges(header);
         }
         assert_eq!(parse_challenges("Bearer service=x"), vec![]);
-        assert_eq!(parse_challenges("Bearer realm=\"https://t"), vec![bearer("https://t", None, None)]);
+        assert_eq!(
+            parse_challenges("Bearer realm=\"https://t"),
+            vec![bearer("https://t", None, None)]
+        );
     }
 
     #[test]
     fn token_urls() {
         assert_eq!(
-            token_url("https://auth/token", Some("registry.docker.io"), "repository:library/debian:pull"),
+            token_url(
+                "https://auth/token",
+                Some("registry.docker.io"),
+                "repository:library/debian:pull"
+            ),
             "https://auth/token?service=registry.docker.io&scope=repository%3Alibrary%2Fdebian%3Apull"
         );
-        assert_eq!(token_url("https://auth/token?x=1", None, "a b"), "https://auth/token?x=1&scope=a%20b");
+        assert_eq!(
+            token_url("https://auth/token?x=1", None, "a b"),
+            "https://auth/token?x=1&scope=a%20b"
+        );
     }
 
     #[test]
     fn token_field_names() {
         assert_eq!(parse_token(br#"{"token":"abc"}"#).as_deref(), Some("abc"));
-        assert_eq!(parse_token(br#"{"access_token":"def","expires_in":60}"#).as_deref(), Some("def"));
-        assert_eq!(parse_token(br#"{"token":"","access_token":"g"}"#).as_deref(), Some("g"));
+        assert_eq!(
+            parse_token(br#"{"access_token":"def","expires_in":60}"#).as_deref(),
+            Some("def")
+        );
+        assert_eq!(
+            parse_token(br#"{"token":"","access_token":"g"}"#).as_deref(),
+            Some("g")
+        );
         assert_eq!(parse_token(br#"{"token":"a\r\nInjected: x"}"#), None);
         assert_eq!(parse_token(b"not json"), None);
     }

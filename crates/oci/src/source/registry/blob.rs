@@ -44,7 +44,11 @@ pub(crate) struct BlobReader<'a> {
 impl<'a> BlobReader<'a> {
     /// Opens the blob; errors the registry gives straight away (404, 401) come from here
     /// rather than from the first read.
-    pub fn open(client: &'a RegistryClient, digest: &Digest, size: Option<u64>) -> crate::Result<Self> {
+    pub fn open(
+        client: &'a RegistryClient,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> crate::Result<Self> {
         let mut reader = BlobReader {
             client,
             digest: digest.clone(),
@@ -78,7 +82,8 @@ impl<'a> BlobReader<'a> {
             .get(&format!("blobs/{}", self.digest), &headers, &not_found)
             .map_err(Failure::Fatal)?;
         let partial = response.status().as_u16() == 206;
-        let content_length = header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        let content_length =
+            header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
         let content_range = header_str(&response, "content-range").and_then(parse_content_range);
         let mut body = response.into_body().into_reader();
         if partial {
@@ -94,7 +99,9 @@ impl<'a> BlobReader<'a> {
     /// A 206 must start where we asked it to.
     fn accept_partial(&mut self, range: Option<ContentRange>) -> Result<(), Failure> {
         let Some(range) = range else {
-            return Err(self.fatal("the registry answered 206 Partial Content without a usable Content-Range".into()));
+            return Err(self.fatal(
+                "the registry answered 206 Partial Content without a usable Content-Range".into(),
+            ));
         };
         if range.start != self.received {
             return Err(self.fatal(format!(
@@ -112,11 +119,13 @@ impl<'a> BlobReader<'a> {
 
     fn agree_on_size(&mut self, announced: Option<u64>) -> Result<(), Failure> {
         match (self.expected_size, announced) {
-            (Some(expected), Some(announced)) if expected != announced => Err(Failure::Fatal(OciError::SizeMismatch {
-                what: self.describe(),
-                expected,
-                actual: announced,
-            })),
+            (Some(expected), Some(announced)) if expected != announced => {
+                Err(Failure::Fatal(OciError::SizeMismatch {
+                    what: self.describe(),
+                    expected,
+                    actual: announced,
+                }))
+            }
             (None, Some(announced)) => {
                 self.expected_size = Some(announced);
                 Ok(())
@@ -147,7 +156,7 @@ impl<'a> BlobReader<'a> {
             registry: self.client.registry().to_string(),
             reason: format!(
                 "{}: gave up after {} attempts with {of_total} received; last: {reason}",
-                self.describe(),
+                self.describe_in_registry(),
                 self.connections
             ),
         }
@@ -156,7 +165,7 @@ impl<'a> BlobReader<'a> {
     fn fatal(&self, reason: String) -> Failure {
         Failure::Fatal(OciError::Registry {
             registry: self.client.registry().to_string(),
-            reason: format!("{}: {reason}", self.describe()),
+            reason: format!("{}: {reason}", self.describe_in_registry()),
         })
     }
 
@@ -166,6 +175,15 @@ impl<'a> BlobReader<'a> {
             self.digest,
             self.client.repository(),
             self.client.registry()
+        )
+    }
+
+    /// For errors that name the registry already.
+    fn describe_in_registry(&self) -> String {
+        format!(
+            "blob {} in repository {}",
+            self.digest,
+            self.client.repository()
         )
     }
 
@@ -211,7 +229,10 @@ impl Read for BlobReader<'_> {
             match body.read(&mut buf[..limit]) {
                 Ok(0) => match self.expected_size {
                     Some(total) if self.received < total => {
-                        let reason = format!("the connection closed after {} of {total} bytes", self.received);
+                        let reason = format!(
+                            "the connection closed after {} of {total} bytes",
+                            self.received
+                        );
                         self.on_failure(Failure::Dropped(reason))?;
                     }
                     _ => {
@@ -228,7 +249,10 @@ impl Read for BlobReader<'_> {
                         self.body = None;
                         return Err(io::Error::other(OciError::Registry {
                             registry: self.client.registry().to_string(),
-                            reason: format!("{}: the registry sent more than the expected {total} bytes", self.describe()),
+                            reason: format!(
+                                "{}: the registry sent more than the expected {total} bytes",
+                                self.describe_in_registry()
+                            ),
                         }));
                     }
                     return Ok(n);
@@ -253,7 +277,9 @@ fn skip(body: &mut impl Read, count: u64) -> Result<(), Failure> {
         Ok(skipped) => Err(Failure::Dropped(format!(
             "the connection closed after {skipped} bytes while skipping the {count} already received"
         ))),
-        Err(e) => Err(Failure::Dropped(format!("skipping the {count} bytes already received failed: {e}"))),
+        Err(e) => Err(Failure::Dropped(format!(
+            "skipping the {count} bytes already received failed: {e}"
+        ))),
     }
 }
 
@@ -289,8 +315,22 @@ mod tests {
                 total: Some(33875)
             })
         );
-        assert_eq!(parse_content_range("bytes 5-9/*"), Some(ContentRange { start: 5, total: None }));
-        for bad in ["", "bytes", "bytes */100", "bytes 9-5/10", "bytes 0-10/10", "items 0-1/2", "bytes a-b/c"] {
+        assert_eq!(
+            parse_content_range("bytes 5-9/*"),
+            Some(ContentRange {
+                start: 5,
+                total: None
+            })
+        );
+        for bad in [
+            "",
+            "bytes",
+            "bytes */100",
+            "bytes 9-5/10",
+            "bytes 0-10/10",
+            "items 0-1/2",
+            "bytes a-b/c",
+        ] {
             assert_eq!(parse_content_range(bad), None, "{bad}");
         }
     }

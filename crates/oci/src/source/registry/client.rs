@@ -43,7 +43,10 @@ impl RetryPolicy {
     /// backoff, capped, with up to a quarter added at random so clients don't retry in step.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(1).min(16);
-        let base = self.initial_backoff.saturating_mul(1 << doublings).min(MAX_WAIT);
+        let base = self
+            .initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(MAX_WAIT);
         let jitter_range = base.as_millis() as u64 / 4;
         let jitter = if jitter_range == 0 {
             0
@@ -57,7 +60,9 @@ impl RetryPolicy {
 /// A random number from the standard library's per-process hash keys; jitter needs no more.
 fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new().build_hasher().finish()
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 /// How connections are made.
@@ -186,7 +191,10 @@ impl Transport {
         }
         Err(OciError::Registry {
             registry: registry.to_string(),
-            reason: format!("GET {} redirected more than {MAX_REDIRECTS} times", url_for_display(url)),
+            reason: format!(
+                "GET {} redirected more than {MAX_REDIRECTS} times",
+                url_for_display(url)
+            ),
         })
     }
 
@@ -197,16 +205,24 @@ impl Transport {
             reason: why,
         };
         let Some(parts) = UrlParts::split(url) else {
-            return Err(refuse(format!("`{}` is not an http(s) URL", url_for_display(url))));
+            return Err(refuse(format!(
+                "`{}` is not an http(s) URL",
+                url_for_display(url)
+            )));
         };
         match parts.scheme.to_ascii_lowercase().as_str() {
             "https" => Ok(()),
-            "http" if self.insecure || is_loopback_host(host_of_authority(parts.authority)) => Ok(()),
+            "http" if self.insecure || is_loopback_host(host_of_authority(parts.authority)) => {
+                Ok(())
+            }
             "http" => Err(refuse(format!(
                 "refusing plain HTTP to {} (only loopback hosts use HTTP unless the registry is marked insecure)",
                 url_for_display(url)
             ))),
-            _ => Err(refuse(format!("`{}` is not an http(s) URL", url_for_display(url)))),
+            _ => Err(refuse(format!(
+                "`{}` is not an http(s) URL",
+                url_for_display(url)
+            ))),
         }
     }
 }
@@ -236,12 +252,15 @@ fn is_redirect(status: u16) -> bool {
 }
 
 fn is_retryable_status(status: u16) -> bool {
-    status == 408 || status == 429 || (500..=599).contains(&status) && status != 501 && status != 505
+    status == 408
+        || status == 429
+        || (500..=599).contains(&status) && status != 501 && status != 505
 }
 
 fn transient_from_status(response: HttpResponse) -> Transient {
     let status = response.status().as_u16();
-    let retry_after = header_str(&response, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after =
+        header_str(&response, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
     let mut body = response.into_body().into_reader();
     let detail = detail_of_error_body(&mut body);
     Transient {
@@ -279,7 +298,13 @@ pub(crate) struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub fn new(transport: Transport, auth: Authenticator, registry: &str, base_url: String, repository: &str) -> Self {
+    pub fn new(
+        transport: Transport,
+        auth: Authenticator,
+        registry: &str,
+        base_url: String,
+        repository: &str,
+    ) -> Self {
         RegistryClient {
             transport,
             auth,
@@ -314,9 +339,9 @@ impl RegistryClient {
         let mut answered_challenge = false;
         loop {
             let authorization = self.auth.header();
-            let response = self
-                .transport
-                .get(&url, headers, authorization.as_deref(), &self.registry)?;
+            let response =
+                self.transport
+                    .get(&url, headers, authorization.as_deref(), &self.registry)?;
             let status = response.status().as_u16();
             match status {
                 200..=299 => return Ok(response),
@@ -375,7 +400,9 @@ pub(crate) fn header_str<'r>(response: &'r HttpResponse, name: &str) -> Option<&
 /// hundred characters, never control characters.
 pub(crate) fn detail_of_error_body(body: &mut impl Read) -> Option<String> {
     let mut bytes = Vec::new();
-    body.take(MAX_ERROR_BODY_BYTES).read_to_end(&mut bytes).ok()?;
+    body.take(MAX_ERROR_BODY_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<ErrorEntry>,
@@ -405,7 +432,11 @@ pub(crate) fn detail_of_error_body(body: &mut impl Read) -> Option<String> {
             .unwrap_or_default()
             .to_string(),
     };
-    let clean: String = text.chars().filter(|c| !c.is_control()).take(MAX_DETAIL_CHARS).collect();
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_DETAIL_CHARS)
+        .collect();
     let clean = clean.trim().to_string();
     (!clean.is_empty()).then_some(clean)
 }
@@ -422,12 +453,15 @@ pub(crate) fn scheme_for(host: &str, insecure: bool) -> &'static str {
 
 /// `localhost`, `127.0.0.0/8`, `::1`.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host of `user@host:port` or `[v6]:port`, brackets removed.
 pub(crate) fn host_of_authority(authority: &str) -> &str {
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     if let Some(bracketed) = authority.strip_prefix('[') {
         return bracketed.split(']').next().unwrap_or(bracketed);
     }
@@ -445,7 +479,11 @@ struct UrlParts<'a> {
 impl<'a> UrlParts<'a> {
     fn split(url: &'a str) -> Option<Self> {
         let (scheme, after) = url.split_once("://")?;
-        if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+        if scheme.is_empty()
+            || !scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+        {
             return None;
         }
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
@@ -453,7 +491,11 @@ impl<'a> UrlParts<'a> {
         if authority.is_empty() {
             return None;
         }
-        Some(UrlParts { scheme, authority, rest })
+        Some(UrlParts {
+            scheme,
+            authority,
+            rest,
+        })
     }
 }
 
@@ -493,10 +535,22 @@ mod tests {
 
     #[test]
     fn loopback_hosts_use_http() {
-        for host in ["localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]:5000", "[::1]", "LOCALHOST"] {
+        for host in [
+            "localhost:5000",
+            "127.0.0.1",
+            "127.1.2.3:80",
+            "[::1]:5000",
+            "[::1]",
+            "LOCALHOST",
+        ] {
             assert_eq!(scheme_for(host, false), "http", "{host}");
         }
-        for host in ["registry-1.docker.io", "10.0.0.1:5000", "localhost.example.com", "[::2]:1"] {
+        for host in [
+            "registry-1.docker.io",
+            "10.0.0.1:5000",
+            "localhost.example.com",
+            "[::2]:1",
+        ] {
             assert_eq!(scheme_for(host, false), "https", "{host}");
         }
         assert_eq!(scheme_for("registry.internal:5000", true), "http");
@@ -505,31 +559,62 @@ mod tests {
     #[test]
     fn locations_resolve() {
         let base = "http://127.0.0.1:5000/v2/app/blobs/sha256:ab?x=1";
-        assert_eq!(resolve_location(base, "https://s3.example/b?sig=1").as_deref(), Some("https://s3.example/b?sig=1"));
-        assert_eq!(resolve_location(base, "//cdn.example/b").as_deref(), Some("http://cdn.example/b"));
-        assert_eq!(resolve_location(base, "/other").as_deref(), Some("http://127.0.0.1:5000/other"));
-        assert_eq!(resolve_location(base, "next").as_deref(), Some("http://127.0.0.1:5000/v2/app/blobs/next"));
-        assert_eq!(resolve_location("http://h", "x").as_deref(), Some("http://h/x"));
+        assert_eq!(
+            resolve_location(base, "https://s3.example/b?sig=1").as_deref(),
+            Some("https://s3.example/b?sig=1")
+        );
+        assert_eq!(
+            resolve_location(base, "//cdn.example/b").as_deref(),
+            Some("http://cdn.example/b")
+        );
+        assert_eq!(
+            resolve_location(base, "/other").as_deref(),
+            Some("http://127.0.0.1:5000/other")
+        );
+        assert_eq!(
+            resolve_location(base, "next").as_deref(),
+            Some("http://127.0.0.1:5000/v2/app/blobs/next")
+        );
+        assert_eq!(
+            resolve_location("http://h", "x").as_deref(),
+            Some("http://h/x")
+        );
     }
 
     #[test]
     fn origins_compare_host_and_port() {
-        assert_eq!(origin_of("http://127.0.0.1:5000/v2/"), origin_of("HTTP://127.0.0.1:5000/x"));
-        assert_ne!(origin_of("http://127.0.0.1:5000/v2/"), origin_of("http://localhost:5000/v2/"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:5000/v2/"),
+            origin_of("HTTP://127.0.0.1:5000/x")
+        );
+        assert_ne!(
+            origin_of("http://127.0.0.1:5000/v2/"),
+            origin_of("http://localhost:5000/v2/")
+        );
         assert_ne!(origin_of("https://a/"), origin_of("http://a/"));
         assert_eq!(origin_of("not a url"), None);
     }
 
     #[test]
     fn display_drops_queries() {
-        assert_eq!(url_for_display("https://s3/b?X-Amz-Signature=secret"), "https://s3/b");
+        assert_eq!(
+            url_for_display("https://s3/b?X-Amz-Signature=secret"),
+            "https://s3/b"
+        );
     }
 
     #[test]
     fn error_bodies_are_summarized() {
-        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
-        assert_eq!(detail_of_error_body(&mut &body[..]).as_deref(), Some("MANIFEST_UNKNOWN: manifest unknown"));
-        assert_eq!(detail_of_error_body(&mut &b"\n  oops\x07 here\nmore"[..]).as_deref(), Some("oops here"));
+        let body =
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
+        assert_eq!(
+            detail_of_error_body(&mut &body[..]).as_deref(),
+            Some("MANIFEST_UNKNOWN: manifest unknown")
+        );
+        assert_eq!(
+            detail_of_error_body(&mut &b"\n  oops\x07 here\nmore"[..]).as_deref(),
+            Some("oops here")
+        );
         assert_eq!(detail_of_error_body(&mut &b""[..]), None);
     }
 
@@ -540,11 +625,24 @@ mod tests {
             initial_backoff: Duration::from_millis(100),
         };
         let first = policy.backoff(1);
-        assert!(first >= Duration::from_millis(100) && first < Duration::from_millis(126), "{first:?}");
+        assert!(
+            first >= Duration::from_millis(100) && first < Duration::from_millis(126),
+            "{first:?}"
+        );
         let third = policy.backoff(3);
-        assert!(third >= Duration::from_millis(400) && third < Duration::from_millis(501), "{third:?}");
+        assert!(
+            third >= Duration::from_millis(400) && third < Duration::from_millis(501),
+            "{third:?}"
+        );
         assert!(policy.backoff(40) <= MAX_WAIT + MAX_WAIT / 4);
-        assert_eq!(RetryPolicy { max_attempts: 0, ..policy }.attempts(), 1);
+        assert_eq!(
+            RetryPolicy {
+                max_attempts: 0,
+                ..policy
+            }
+            .attempts(),
+            1
+        );
     }
 
     #[test]

@@ -67,7 +67,8 @@ impl fmt::Debug for Credentials {
 #[derive(Clone, Debug)]
 pub(crate) struct FoundCredentials {
     pub credentials: Credentials,
-    /// `"explicit credentials"`, `"the environment"`, `"docker-credential-pass"`, ...
+    /// How they were found, to follow "credentials": `"given explicitly"`,
+    /// `"from docker-credential-pass"`, ...
     pub origin: String,
 }
 
@@ -89,13 +90,13 @@ impl CredentialLookup<'_> {
         if let Some(explicit) = self.explicit {
             return Ok(Some(FoundCredentials {
                 credentials: explicit.clone(),
-                origin: "explicit credentials".to_string(),
+                origin: "given explicitly".to_string(),
             }));
         }
         if let Some(credentials) = credentials_from_env(|name| std::env::var(name).ok())? {
             return Ok(Some(FoundCredentials {
                 credentials,
-                origin: format!("the environment ({USERNAME_ENV})"),
+                origin: format!("from the environment ({USERNAME_ENV})"),
             }));
         }
         let Some(path) = self.config_path() else {
@@ -184,7 +185,12 @@ impl DockerConfig {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(OciError::io(format!("reading Docker config {}", path.display()), e)),
+            Err(e) => {
+                return Err(OciError::io(
+                    format!("reading Docker config {}", path.display()),
+                    e,
+                ));
+            }
         };
         Self::parse(&bytes, path).map(Some)
     }
@@ -203,10 +209,11 @@ impl DockerConfig {
     ) -> Result<Option<FoundCredentials>> {
         let server_url = helper_server_url(registry);
         if let Some(helper) = find_by_registry(&self.cred_helpers, registry) {
-            return CredentialHelper::new(helper, path, helper_dir)?.get(&server_url);
+            return CredentialHelper::new(helper, registry, path, helper_dir)?.get(&server_url);
         }
         if let Some(store) = self.creds_store.as_deref().filter(|s| !s.is_empty()) {
-            let found = CredentialHelper::new(store, path, helper_dir)?.get(&server_url)?;
+            let found =
+                CredentialHelper::new(store, registry, path, helper_dir)?.get(&server_url)?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -220,21 +227,26 @@ impl DockerConfig {
 
 impl AuthEntry {
     fn credentials(&self, registry: &str, path: &Path) -> Result<Option<FoundCredentials>> {
-        let origin = format!("Docker config {}", path.display());
+        let origin = format!("from Docker config {}", path.display());
         if let Some(encoded) = self.auth.as_deref().filter(|a| !a.is_empty()) {
             let credentials = decode_basic_auth(encoded).ok_or_else(|| {
                 OciError::invalid(
-                    &origin,
+                    format!("Docker config {}", path.display()),
                     format!("the `auth` of `auths` entry for {registry} is not base64 of `user:password`"),
                 )
             })?;
-            return Ok(Some(FoundCredentials { credentials, origin }));
+            return Ok(Some(FoundCredentials {
+                credentials,
+                origin,
+            }));
         }
         match (&self.username, &self.password) {
-            (Some(username), Some(password)) if !username.is_empty() => Ok(Some(FoundCredentials {
-                credentials: Credentials::new(username, password),
-                origin,
-            })),
+            (Some(username), Some(password)) if !username.is_empty() => {
+                Ok(Some(FoundCredentials {
+                    credentials: Credentials::new(username, password),
+                    origin,
+                }))
+            }
             _ => Ok(None),
         }
     }
@@ -269,7 +281,10 @@ fn find_by_registry<'m, V>(map: &'m BTreeMap<String, V>, registry: &str) -> Opti
     map.iter().find_map(|(key, value)| {
         let host = config_key_host(key);
         let matches = host.eq_ignore_ascii_case(registry)
-            || (is_hub && DOCKER_HUB_ALIASES.iter().any(|alias| host.eq_ignore_ascii_case(alias)));
+            || (is_hub
+                && DOCKER_HUB_ALIASES
+                    .iter()
+                    .any(|alias| host.eq_ignore_ascii_case(alias)));
         matches.then_some(value)
     })
 }
@@ -296,6 +311,7 @@ fn helper_server_url(registry: &str) -> String {
 struct CredentialHelper<'a> {
     program: PathBuf,
     display_name: String,
+    registry: &'a str,
     config_path: &'a Path,
 }
 
@@ -315,7 +331,12 @@ struct HelperRun {
 }
 
 impl<'a> CredentialHelper<'a> {
-    fn new(name: &str, config_path: &'a Path, helper_dir: Option<&Path>) -> Result<Self> {
+    fn new(
+        name: &str,
+        registry: &'a str,
+        config_path: &'a Path,
+        helper_dir: Option<&Path>,
+    ) -> Result<Self> {
         let display_name = format!("docker-credential-{name}");
         // The name comes from a config file and is joined to a directory: keep it a file name.
         let plain = !name.is_empty()
@@ -337,6 +358,7 @@ impl<'a> CredentialHelper<'a> {
         Ok(CredentialHelper {
             program,
             display_name,
+            registry,
             config_path,
         })
     }
@@ -354,7 +376,9 @@ impl<'a> CredentialHelper<'a> {
                 "`{} get` failed ({}){}",
                 self.display_name,
                 run.status,
-                first_line(&run.stderr).map(|l| format!(": {l}")).unwrap_or_default()
+                first_line(&run.stderr)
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default()
             )));
         }
         let answer: HelperAnswer = serde_json::from_slice(&run.stdout).map_err(|_| {
@@ -375,7 +399,7 @@ impl<'a> CredentialHelper<'a> {
         }
         Ok(Some(FoundCredentials {
             credentials: Credentials::new(answer.username, answer.secret),
-            origin: self.display_name.clone(),
+            origin: format!("from {}", self.display_name),
         }))
     }
 
@@ -412,12 +436,12 @@ impl<'a> CredentialHelper<'a> {
                 Ok(child) => return Ok(child),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let place = if self.program.is_absolute() {
-                        self.program.display().to_string()
+                        format!("at {}", self.program.display())
                     } else {
-                        "PATH".to_string()
+                        "on PATH".to_string()
                     };
                     return Err(self.error(format!(
-                        "credential helper `{}` was not found in {place}; install it or remove it from the config",
+                        "`{}` was not found {place}; install it or remove it from the config",
                         self.display_name
                     )));
                 }
@@ -459,10 +483,14 @@ impl<'a> CredentialHelper<'a> {
     }
 
     fn error(&self, reason: String) -> OciError {
-        OciError::invalid(
-            format!("credential helper {} (from {})", self.display_name, self.config_path.display()),
-            reason,
-        )
+        OciError::Auth {
+            registry: self.registry.to_string(),
+            reason: format!(
+                "credential helper {} (configured in {}): {reason}",
+                self.display_name,
+                self.config_path.display()
+            ),
+        }
     }
 }
 
@@ -523,16 +551,28 @@ mod tests {
                 "https://index.docker.io/v1/": {"auth": "aHViOmh1YnB3"}
             }}"#,
         );
-        assert_eq!(found(&config, "127.0.0.1:5000"), Some(Credentials::new("alice", "s3cr3t")));
-        assert_eq!(found(&config, "ghcr.io"), Some(Credentials::new("bob", "pw")));
-        assert_eq!(found(&config, "docker.io"), Some(Credentials::new("hub", "hubpw")));
+        assert_eq!(
+            found(&config, "127.0.0.1:5000"),
+            Some(Credentials::new("alice", "s3cr3t"))
+        );
+        assert_eq!(
+            found(&config, "ghcr.io"),
+            Some(Credentials::new("bob", "pw"))
+        );
+        assert_eq!(
+            found(&config, "docker.io"),
+            Some(Credentials::new("hub", "hubpw"))
+        );
         assert_eq!(found(&config, "quay.io"), None);
     }
 
     #[test]
     fn docker_hub_aliases_match() {
         let config = config(r#"{"auths": {"registry-1.docker.io": {"auth": "aHViOmh1YnB3"}}}"#);
-        assert_eq!(found(&config, "docker.io"), Some(Credentials::new("hub", "hubpw")));
+        assert_eq!(
+            found(&config, "docker.io"),
+            Some(Credentials::new("hub", "hubpw"))
+        );
     }
 
     #[test]
@@ -542,32 +582,45 @@ mod tests {
             .credentials_for("r.example", Path::new("config.json"), None)
             .unwrap_err()
             .to_string();
-        assert!(error.contains("r.example") && !error.contains("bm9jb2xvbg"), "{error}");
+        assert!(
+            error.contains("r.example") && !error.contains("bm9jb2xvbg"),
+            "{error}"
+        );
     }
 
     #[test]
     fn unpadded_base64_is_accepted() {
         assert_eq!(decode_basic_auth("YTpi"), Some(Credentials::new("a", "b")));
-        assert_eq!(decode_basic_auth("YTpiYw"), Some(Credentials::new("a", "bc")));
+        assert_eq!(
+            decode_basic_auth("YTpiYw"),
+            Some(Credentials::new("a", "bc"))
+        );
         assert_eq!(decode_basic_auth("!!!"), None);
     }
 
     #[test]
     fn helper_names_cannot_leave_the_helper_directory() {
         let path = Path::new("config.json");
-        assert!(CredentialHelper::new("../evil", path, None).is_err());
-        assert!(CredentialHelper::new("", path, None).is_err());
-        assert!(CredentialHelper::new("ecr-login", path, None).is_ok());
+        assert!(CredentialHelper::new("../evil", "r", path, None).is_err());
+        assert!(CredentialHelper::new("", "r", path, None).is_err());
+        assert!(CredentialHelper::new("ecr-login", "r", path, None).is_ok());
     }
 
     #[test]
     fn missing_helper_is_a_clear_error() {
         let config = config(r#"{"credHelpers": {"r.example": "surely-not-installed-xyz"}}"#);
         let error = config
-            .credentials_for("r.example", Path::new("config.json"), Some(Path::new("/nonexistent")))
+            .credentials_for(
+                "r.example",
+                Path::new("config.json"),
+                Some(Path::new("/nonexistent")),
+            )
             .unwrap_err()
             .to_string();
-        assert!(error.contains("docker-credential-surely-not-installed-xyz"), "{error}");
+        assert!(
+            error.contains("docker-credential-surely-not-installed-xyz"),
+            "{error}"
+        );
         assert!(error.contains("not found"), "{error}");
     }
 
@@ -581,7 +634,10 @@ mod tests {
 
     #[test]
     fn config_key_hosts() {
-        assert_eq!(config_key_host("https://index.docker.io/v1/"), "index.docker.io");
+        assert_eq!(
+            config_key_host("https://index.docker.io/v1/"),
+            "index.docker.io"
+        );
         assert_eq!(config_key_host("localhost:5000"), "localhost:5000");
         assert_eq!(config_key_host("http://10.0.0.1:5000/v2/"), "10.0.0.1:5000");
     }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what drydock's tests need on a Debian machine (when missing) and runs the whole
+# test suite: formatting, lints, and every unit and integration test.
+#
+# The tests use real parts: skopeo and Debian's docker-registry for the registry source,
+# umoci to unpack fixtures into plain directories, htpasswd and openssl for registry auth,
+# and the machine's Docker Engine when one runs (those tests say why they skip otherwise).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl)
+
+missing_packages() {
+  local pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || echo "$pkg"
+  done
+}
+
+install_system_packages() {
+  local missing
+  missing=$(missing_packages)
+  [ -z "$missing" ] && return 0
+  echo "== installing: $missing"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+}
+
+install_rust_tools() {
+  command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+}
+
+install_system_packages
+install_rust_tools
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== tests"
+cargo nextest run --workspace --no-fail-fast --failure-output final
