@@ -98,29 +98,33 @@ pub struct OpenOptions {
 /// An image as opened: resolved from its metadata, or a Docker Engine export stream whose
 /// metadata comes at its end.
 pub enum OpenedImage {
-    Resolved(ResolvedImage),
+    Resolved(Box<ResolvedImage>),
     DockerStream(crate::source::docker_engine::ExportStream),
 }
 
-/// Opens what `reference` names.
+/// Opens what `reference` names. Errors name the image as the user typed it (`user_text`).
 pub fn open(reference: &ImageRef, user_text: &str, options: &OpenOptions) -> Result<OpenedImage> {
+    open_unnamed(reference, user_text, options).map_err(|e| e.in_image(user_text))
+}
+
+fn open_unnamed(reference: &ImageRef, user_text: &str, options: &OpenOptions) -> Result<OpenedImage> {
     let opened = match reference {
         ImageRef::OciLayout { path, selector } => {
             let source = LayoutSource::open_dir(path, selector.clone())?;
-            OpenedImage::Resolved(resolve_manifest_image(Box::new(source), user_text, "oci", options)?)
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "oci", options)?))
         }
         ImageRef::OciArchive { path, selector } => {
             let source = LayoutSource::open_archive(path, selector.clone())?;
-            OpenedImage::Resolved(resolve_manifest_image(Box::new(source), user_text, "oci-archive", options)?)
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "oci-archive", options)?))
         }
         ImageRef::Registry(registry_ref) => {
             let source = RegistrySource::new(registry_ref.clone(), options.registry.clone())?;
-            OpenedImage::Resolved(resolve_manifest_image(Box::new(source), user_text, "registry", options)?)
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "registry", options)?))
         }
         ImageRef::DockerArchive { path, name } => {
-            OpenedImage::Resolved(docker_archive::resolve_file(path, name.as_deref(), user_text)?)
+            OpenedImage::Resolved(Box::new(docker_archive::resolve_file(path, name.as_deref(), user_text)?))
         }
-        ImageRef::Dir { path } => OpenedImage::Resolved(crate::source::dir::resolve(path, user_text)?),
+        ImageRef::Dir { path } => OpenedImage::Resolved(Box::new(crate::source::dir::resolve(path, user_text)?)),
         ImageRef::Docker { name } => OpenedImage::DockerStream(crate::source::docker_engine::export(
             name,
             options.docker_host.as_deref(),
@@ -179,7 +183,7 @@ pub fn resolve_manifest_image(
     options: &OpenOptions,
 ) -> Result<ResolvedImage> {
     let root = source.root_manifest()?;
-    let (manifest_fetch, index_digest) = match classify(&root, "the root manifest")? {
+    let (manifest_fetch, index_digest) = match classify(&root, &format!("manifest {}", root.digest))? {
         ManifestKind::Manifest => (root, None),
         ManifestKind::Index => {
             let index: ImageIndex =

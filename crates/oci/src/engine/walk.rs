@@ -48,7 +48,7 @@ pub struct WalkedLayer {
 
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(MultiGzDecoder<R>),
+    Gzip(Box<MultiGzDecoder<R>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, R>>),
 }
 
@@ -109,7 +109,7 @@ pub fn walk_layer(
         declared => declared,
     };
     let decoder = match compression {
-        Compression::Gzip => Decoder::Gzip(MultiGzDecoder::new(buffered)),
+        Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(buffered))),
         Compression::Zstd => Decoder::Zstd(Box::new(
             zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| fail(None, format!("zstd: {e}")))?,
         )),

@@ -94,9 +94,26 @@ pub fn read_small_blob(
             format!("its descriptor says {size} bytes, over the {MAX_METADATA_BYTES}-byte limit for metadata"),
         ));
     }
-    let reader = source.open_blob(digest, size)?;
+    // Say which blob is missing (the config), not only its digest.
+    let reader = source.open_blob(digest, size).map_err(|e| match e {
+        crate::error::OciError::NotFound { what: blob, detail } => crate::error::OciError::NotFound {
+            what: format!("{what}: {blob}"),
+            detail,
+        },
+        other => other,
+    })?;
     let bytes = read_limited(reader, what)?;
     verify_bytes(what, digest, &bytes)?;
+    // The content is the one the digest names; the descriptor's size must agree with it too.
+    if let Some(expected) = size
+        && expected != bytes.len() as u64
+    {
+        return Err(crate::error::OciError::SizeMismatch {
+            what: what.to_string(),
+            expected,
+            actual: bytes.len() as u64,
+        });
+    }
     Ok(bytes)
 }
 
