@@ -23,7 +23,11 @@ use drydock_oci::{ImageScan, OciError, OpenOptions};
 fn failed<T>(result: Result<T, OciError>, case: &str) -> OciError {
     match result {
         Ok(_) => panic!("{case}: expected an error, got success"),
-        Err(error) => error,
+        Err(error) => {
+            // Shown with `--nocapture`, to read the messages users get.
+            eprintln!("{case}: {error}");
+            error
+        }
     }
 }
 
@@ -377,7 +381,7 @@ fn manifest_naming_a_missing_layer_blob() {
     let error = failed(common::scan(&reference), "missing layer blob");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::NotFound { .. }), "{error}");
-    assert_mentions(&error, &[&format!("blob {missing}"), "not found"]);
+    assert_mentions(&error, &["layer 0", &format!("blob {missing}"), "not found"]);
 }
 
 #[test]
@@ -855,7 +859,16 @@ fn oci_path_that_is_not_a_layout() {
     let reference = format!("oci:{}", missing.display());
     let error = failed(common::open(&reference), "no such directory");
     assert_names_image(&error, &reference);
-    assert_mentions(&error, &[&missing.display().to_string()]);
+    assert!(matches!(error.root(), OciError::NotFound { .. }), "{error}");
+    assert_mentions(&error, &[&missing.display().to_string(), "not found"]);
+
+    let file = dir.path().join("image.tar");
+    std::fs::write(&file, b"a tar, say").unwrap();
+    let reference = format!("oci:{}", file.display());
+    let error = failed(common::open(&reference), "a file, not a directory");
+    assert_names_image(&error, &reference);
+    assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
+    assert_mentions(&error, &[&file.display().to_string(), "oci-archive:"]);
 }
 
 #[test]

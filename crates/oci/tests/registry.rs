@@ -573,6 +573,26 @@ fn retries_server_errors_until_one_succeeds() {
 }
 
 #[test]
+fn retries_a_manifest_whose_body_breaks_off() {
+    let image = Arc::new(fake_image());
+    let served = image.clone();
+    let server = FakeServer::start(move |index, _| {
+        let headers = [("Content-Type", OCI_MANIFEST.to_string())];
+        let sent = if index == 0 {
+            served.manifest.len() / 2
+        } else {
+            served.manifest.len()
+        };
+        response("200 OK", &headers, &served.manifest, sent)
+    });
+    let fetched = source(server.addr(), "test:latest", options())
+        .root_manifest()
+        .expect("the second attempt succeeds");
+    assert_eq!(fetched.bytes, image.manifest);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
 fn gives_up_after_max_attempts_naming_the_status() {
     let server = FakeServer::start(|_, _| error_reply("503 Service Unavailable"));
     let error = source(server.addr(), "test:latest", options())
@@ -816,27 +836,17 @@ fn expired_bearer_token_is_renewed_once() {
     let served = image.clone();
     let tokens_issued = Arc::new(AtomicUsize::new(0));
     let issued = tokens_issued.clone();
-    let realm = Arc::new(std::sync::OnceLock::<String>::new());
-    let realm_for_server = realm.clone();
     // Only the newest token is valid, so issuing one expires the one before.
     let server = FakeServer::start(move |_, request| {
         if request.target.starts_with("/token") {
             let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
-            return ok(
-                "200 OK",
-                &[],
-                format!(r#"{{"access_token":"t{n}"}}"#).as_bytes(),
-            );
+            let body = format!(r#"{{"access_token":"t{n}"}}"#);
+            return ok("200 OK", &[], body.as_bytes());
         }
         let current = format!("Bearer t{}", issued.load(Ordering::SeqCst));
         if request.header("Authorization") != Some(current.as_str()) {
-            let challenge = format!(
-                r#"Bearer realm="{}",service="fake",scope="repository:test:pull""#,
-                realm_for_server
-                    .get()
-                    .map(String::as_str)
-                    .unwrap_or_default()
-            );
+            let host = request.header("Host").unwrap_or_default();
+            let challenge = format!(r#"Bearer realm="http://{host}/token",service="fake""#);
             return ok("401 Unauthorized", &[("WWW-Authenticate", challenge)], b"");
         }
         if request.target.contains("/manifests/") {
@@ -845,22 +855,16 @@ fn expired_bearer_token_is_renewed_once() {
             ok("200 OK", &[], &served.blob)
         }
     });
-    realm
-        .set(format!("http://{}/token", server.addr()))
-        .expect("realm set once");
     let source = source(server.addr(), "test:latest", options());
     source.root_manifest().expect("manifest with token t1");
     // Expire t1 by issuing t2 behind the client's back.
-    ureq::get(realm.get().expect("realm"))
+    ureq::get(&format!("http://{}/token", server.addr()))
         .call()
         .expect("issuing t2");
-    let bytes = read_to_end(
-        source
-            .open_blob(&image.blob_digest, None)
-            .expect("blob after renewal"),
-    )
-    .expect("read");
-    assert_eq!(bytes, image.blob);
+    let blob = source
+        .open_blob(&image.blob_digest, None)
+        .expect("blob after renewal");
+    assert_eq!(read_to_end(blob).expect("read"), image.blob);
     assert_eq!(
         tokens_issued.load(Ordering::SeqCst),
         3,

@@ -188,7 +188,14 @@ fn layer_facts(
     let facts = match (&image.access, &spec.blob) {
         (LayerAccess::Dir(root), _) => return dir::walk(root, analyzers, index, &options.limits),
         (LayerAccess::Manifest(source), BlobRef::Digest(digest)) => {
-            let blob = source.open_blob(digest, spec.description.size)?;
+            // A missing blob is named with its layer, like every other layer error.
+            let blob = source.open_blob(digest, spec.description.size).map_err(|e| match e {
+                OciError::NotFound { what, detail } => OciError::NotFound {
+                    what: format!("layer {} ({what})", spec.description.index),
+                    detail,
+                },
+                other => other,
+            })?;
             walk_layer(blob, &expect, analyzers, index, &options.limits)?.facts
         }
         (LayerAccess::DockerArchive(archive), BlobRef::ArchiveEntry(path)) => {

@@ -36,11 +36,16 @@ impl LayoutSource {
     /// Opens a layout directory.
     pub fn open_dir(path: &Path, selector: Selector) -> Result<Self> {
         let marker = path.join("oci-layout");
+        if !path.exists() {
+            return Err(OciError::not_found(format!("OCI layout directory {}", path.display())));
+        }
         if !marker.is_file() {
-            return Err(OciError::invalid(
-                format!("OCI layout {}", path.display()),
-                "it has no `oci-layout` file (is it an OCI image layout directory?)",
-            ));
+            let reason = if path.is_file() {
+                "it is a file, not a directory (a tar of an OCI layout is read with oci-archive:)"
+            } else {
+                "it has no `oci-layout` file (is it an OCI image layout directory?)"
+            };
+            return Err(OciError::invalid(format!("OCI layout {}", path.display()), reason));
         }
         Ok(LayoutSource {
             store: Store::Dir(path.to_path_buf()),

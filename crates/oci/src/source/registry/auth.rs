@@ -7,14 +7,16 @@
 //! switches to basic auth. The resulting `Authorization` value is kept for the source's
 //! lifetime and renewed when the registry rejects it later (an expired token).
 
+use std::io::Read;
 use std::sync::{Mutex, OnceLock};
 
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::client::{Transport, detail_of_error_body, url_for_display};
+use super::client::{Transport, detail_of_error_body, status_text, url_for_display};
 use super::credentials::{CredentialLookup, FoundCredentials};
 use crate::error::{OciError, Result};
+use crate::source::read_limited;
 
 /// Largest token response read into memory.
 const MAX_TOKEN_RESPONSE_BYTES: u64 = 1024 * 1024;
@@ -198,11 +200,12 @@ impl Authenticator {
             .iter()
             .flat_map(|h| parse_challenges(h))
             .collect();
-        let header = if let Some(bearer) = challenges
-            .iter()
-            .find(|c| matches!(c, Challenge::Bearer { .. }))
-        {
-            self.bearer_header(transport, bearer)?
+        let bearer = challenges.iter().find_map(|c| match c {
+            Challenge::Bearer { realm, service, .. } => Some((realm.as_str(), service.as_deref())),
+            Challenge::Basic => None,
+        });
+        let header = if let Some((realm, service)) = bearer {
+            self.bearer_header(transport, realm, service)?
         } else if challenges.contains(&Challenge::Basic) {
             self.basic_header()?
         } else {
@@ -245,13 +248,16 @@ impl Authenticator {
         Ok(basic_authorization(&found.credentials))
     }
 
-    fn bearer_header(&self, transport: &Transport, challenge: &Challenge) -> Result<String> {
-        let Challenge::Bearer { realm, service, .. } = challenge else {
-            return Err(self.error("internal: not a bearer challenge"));
-        };
+    /// Exchanges our credentials (or nothing) for a pull token at the challenge's realm.
+    fn bearer_header(
+        &self,
+        transport: &Transport,
+        realm: &str,
+        service: Option<&str>,
+    ) -> Result<String> {
         // Our own scope, not the challenge's: we only ever pull from this repository.
         let scope = format!("repository:{}:pull", self.repository);
-        let url = token_url(realm, service.as_deref(), &scope);
+        let url = token_url(realm, service, &scope);
         let credentials = self.credentials()?;
         tracing::debug!(
             registry = %self.registry,
@@ -263,44 +269,51 @@ impl Authenticator {
             .as_ref()
             .map(|f| basic_authorization(&f.credentials));
         let response = transport.get(&url, &[], auth.as_deref(), &self.registry)?;
-        let status = response.status();
+        let status = response.status().as_u16();
         let mut body = response.into_body().into_reader();
-        if !status.is_success() {
+        if !(200..300).contains(&status) {
             let detail = detail_of_error_body(&mut body);
-            let who = match &credentials {
-                Some(found) => format!(
-                    "user `{}` (credentials {})",
-                    found.credentials.username, found.origin
-                ),
-                None => format!(
-                    "an anonymous request (no credentials found; searched: {})",
-                    self.lookup().places_searched()
-                ),
-            };
-            return Err(self.error(format!(
-                "token server {} answered {}{} to {who}",
-                url_for_display(realm),
-                super::client::status_text(status.as_u16()),
-                detail.map(|d| format!(" ({d})")).unwrap_or_default()
-            )));
+            return Err(self.token_refused(realm, status, detail, credentials.as_ref()));
         }
-        let bytes = crate::source::read_limited(
-            std::io::Read::take(body, MAX_TOKEN_RESPONSE_BYTES),
-            "token response",
-        )
-        .map_err(|e| {
-            self.error(format!(
-                "reading the token from {}: {e}",
-                url_for_display(realm)
-            ))
-        })?;
+        let bytes =
+            read_limited(body.take(MAX_TOKEN_RESPONSE_BYTES), "token response").map_err(|e| {
+                self.error(format!(
+                    "reading the token from {}: {e}",
+                    url_for_display(realm)
+                ))
+            })?;
         let token = parse_token(&bytes).ok_or_else(|| {
             self.error(format!(
-                "token server {} answered without a `token` or `access_token`",
+                "token server {} answered without a usable `token` or `access_token`",
                 url_for_display(realm)
             ))
         })?;
         Ok(format!("Bearer {token}"))
+    }
+
+    fn token_refused(
+        &self,
+        realm: &str,
+        status: u16,
+        detail: Option<String>,
+        credentials: Option<&FoundCredentials>,
+    ) -> OciError {
+        let who = match credentials {
+            Some(found) => format!(
+                "user `{}` (credentials {})",
+                found.credentials.username, found.origin
+            ),
+            None => format!(
+                "an anonymous request (no credentials found; searched: {})",
+                self.lookup().places_searched()
+            ),
+        };
+        self.error(format!(
+            "token server {} answered {}{} to {who}",
+            url_for_display(realm),
+            status_text(status),
+            detail.map(|d| format!(" ({d})")).unwrap_or_default()
+        ))
     }
 
     fn credentials(&self) -> Result<Option<FoundCredentials>> {

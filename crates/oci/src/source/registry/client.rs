@@ -251,10 +251,10 @@ fn is_redirect(status: u16) -> bool {
     matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
+/// 408, 429 and 5xx other than 501 Not Implemented and 505 HTTP Version Not Supported.
 fn is_retryable_status(status: u16) -> bool {
-    status == 408
-        || status == 429
-        || (500..=599).contains(&status) && status != 501 && status != 505
+    let server_error = (500..=599).contains(&status) && status != 501 && status != 505;
+    status == 408 || status == 429 || server_error
 }
 
 fn transient_from_status(response: HttpResponse) -> Transient {

@@ -143,38 +143,24 @@ impl RegistrySource {
         expected: Option<&Digest>,
     ) -> Result<FetchedManifest> {
         let name = self.manifest_name(reference);
-        let what = format!("manifest {name}");
         let policy = self.client.retry();
         let mut attempt = 1;
         loop {
-            match self.fetch_manifest_bytes(reference, &name)? {
-                Ok((bytes, media_type, server_digest)) => {
-                    let digest = self.check_manifest(&what, &bytes, expected, server_digest)?;
-                    return Ok(FetchedManifest {
-                        bytes,
-                        media_type,
-                        digest,
-                    });
-                }
+            match self.receive_manifest(reference, &name) {
+                Ok(received) => return check_manifest(&name, received, expected),
                 // The body broke off; the request itself already had its retries.
-                Err(read_error) if attempt < policy.attempts() => {
-                    tracing::debug!(manifest = %name, error = %read_error, "retrying manifest");
+                Err(error @ OciError::Io { .. }) if attempt < policy.attempts() => {
+                    tracing::debug!(manifest = %name, %error, "retrying manifest");
                     std::thread::sleep(policy.backoff(attempt));
                     attempt += 1;
                 }
-                Err(read_error) => return Err(read_error),
+                Err(error) => return Err(error),
             }
         }
     }
 
-    /// The response's bytes, media type and `Docker-Content-Digest`. The outer error is
-    /// final; the inner one is a body that could not be read and may be retried.
-    #[allow(clippy::type_complexity)]
-    fn fetch_manifest_bytes(
-        &self,
-        reference: &str,
-        name: &str,
-    ) -> Result<Result<(Vec<u8>, Option<String>, Option<Digest>)>> {
+    /// GETs a manifest and reads it, within the size limit.
+    fn receive_manifest(&self, reference: &str, name: &str) -> Result<ReceivedManifest> {
         let not_found = |detail: Option<String>| OciError::NotFound {
             what: format!("manifest {name} in registry {}", self.reference.registry),
             detail,
@@ -198,34 +184,12 @@ impl RegistrySource {
         let media_type = header_str(&response, "content-type").and_then(specific_media_type);
         let server_digest = header_str(&response, "docker-content-digest")
             .and_then(|v| v.trim().parse::<Digest>().ok());
-        let bytes = match read_limited(response.into_body().into_reader(), &what) {
-            Ok(bytes) => bytes,
-            Err(error @ OciError::Io { .. }) => return Ok(Err(error)),
-            Err(error) => return Err(error),
-        };
-        Ok(Ok((bytes, media_type, server_digest)))
-    }
-
-    /// Checks a manifest's bytes; returns their digest.
-    fn check_manifest(
-        &self,
-        what: &str,
-        bytes: &[u8],
-        expected: Option<&Digest>,
-        server_digest: Option<Digest>,
-    ) -> Result<Digest> {
-        if let Some(expected) = expected {
-            return verify_bytes(what, expected, bytes);
-        }
-        match server_digest {
-            Some(server_digest) => verify_bytes(
-                &format!("{what} (against the registry's Docker-Content-Digest)"),
-                &server_digest,
-                bytes,
-            )
-            .map(|_| sha256_digest(bytes)),
-            None => Ok(sha256_digest(bytes)),
-        }
+        let bytes = read_limited(response.into_body().into_reader(), &what)?;
+        Ok(ReceivedManifest {
+            bytes,
+            media_type,
+            server_digest,
+        })
     }
 
     /// `repository:tag` or `repository@digest`, as messages show it.
@@ -233,6 +197,38 @@ impl RegistrySource {
         let separator = if reference.contains(':') { '@' } else { ':' };
         format!("{}{separator}{reference}", self.reference.repository)
     }
+}
+
+/// A manifest as the registry sent it, before any check.
+struct ReceivedManifest {
+    bytes: Vec<u8>,
+    media_type: Option<String>,
+    /// `Docker-Content-Digest`, when sent and well formed.
+    server_digest: Option<Digest>,
+}
+
+/// Checks a manifest against the digest asked for, else against the registry's
+/// `Docker-Content-Digest`; its digest is then the one asked for, or its sha256.
+fn check_manifest(
+    name: &str,
+    received: ReceivedManifest,
+    expected: Option<&Digest>,
+) -> Result<FetchedManifest> {
+    let what = format!("manifest {name}");
+    let digest = match (expected, &received.server_digest) {
+        (Some(expected), _) => verify_bytes(&what, expected, &received.bytes)?,
+        (None, Some(server_digest)) => {
+            let what = format!("{what} (against the registry's Docker-Content-Digest)");
+            verify_bytes(&what, server_digest, &received.bytes)?;
+            sha256_digest(&received.bytes)
+        }
+        (None, None) => sha256_digest(&received.bytes),
+    };
+    Ok(FetchedManifest {
+        bytes: received.bytes,
+        media_type: received.media_type,
+        digest,
+    })
 }
 
 /// The `Content-Type` without parameters, unless it is a generic type that says nothing

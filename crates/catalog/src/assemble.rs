@@ -1,0 +1,151 @@
+//! From per-layer cataloger results to one inventory of the merged image.
+
+use std::collections::BTreeMap;
+
+use drydock_model::{CatalogWarning, Ecosystem, Inventory, OsRelease, Package, purl};
+use drydock_oci::ImageScan;
+
+use crate::cataloger::{CATALOG_PREFIX, Catalogued};
+use crate::os_release::{OS_FILES, OS_RELEASE_ANALYZER};
+
+/// The inventory of a scanned image. Only results from files the merged view still shows
+/// (as written by the layer that produced them) count.
+pub fn inventory(scan: &ImageScan) -> Inventory {
+    let mut packages: BTreeMap<(Ecosystem, String, String, String), Package> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (layer, facts) in scan.layers.iter().enumerate() {
+        let diff_id = scan.description.layers.get(layer).and_then(|l| l.diff_id.clone());
+        for output in &facts.outputs {
+            let Some(cataloger) = output.analyzer.strip_prefix(CATALOG_PREFIX) else { continue };
+            if !scan.merged.is_visible(&output.path, layer) {
+                continue;
+            }
+            let found: Catalogued = match serde_json::from_value(output.value.clone()) {
+                Ok(found) => found,
+                Err(e) => {
+                    warnings.push(warning(cataloger, &output.path, layer, format!("unreadable cached result: {e}")));
+                    continue;
+                }
+            };
+            for message in found.warnings {
+                warnings.push(warning(cataloger, &output.path, layer, message));
+            }
+            for mut package in found.packages {
+                for location in &mut package.locations {
+                    location.layer.get_or_insert(layer);
+                    if location.layer == Some(layer) {
+                        location.layer_diff_id = diff_id.clone();
+                    }
+                }
+                merge_into(&mut packages, package);
+            }
+        }
+        for problem in &facts.warnings {
+            if let Some(cataloger) = problem.analyzer.strip_prefix(CATALOG_PREFIX)
+                && scan.merged.is_visible(&problem.path, layer)
+            {
+                warnings.push(warning(cataloger, &problem.path, layer, problem.message.clone()));
+            }
+        }
+    }
+    let os = detect_os(scan);
+    let mut packages: Vec<Package> = packages.into_values().collect();
+    for package in &mut packages {
+        finish_os_purl(package, os.as_ref());
+    }
+    packages.sort_by(|a, b| (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version)));
+    Inventory { os, packages, warnings }
+}
+
+fn warning(cataloger: &str, path: &str, layer: usize, message: String) -> CatalogWarning {
+    CatalogWarning {
+        cataloger: cataloger.to_string(),
+        path: path.to_string(),
+        layer: Some(layer),
+        message,
+    }
+}
+
+/// Adds a package, or merges its locations, catalogers and facts into the one already found.
+fn merge_into(packages: &mut BTreeMap<(Ecosystem, String, String, String), Package>, package: Package) {
+    let key = (package.ecosystem, package.name.clone(), package.version.clone(), package.purl.clone());
+    match packages.get_mut(&key) {
+        None => {
+            packages.insert(key, package);
+        }
+        Some(existing) => {
+            for location in package.locations {
+                if !existing.locations.contains(&location) {
+                    existing.locations.push(location);
+                }
+            }
+            existing.locations.sort();
+            for name in package.found_by {
+                if !existing.found_by.contains(&name) {
+                    existing.found_by.push(name);
+                }
+            }
+            for license in package.licenses {
+                if !existing.licenses.contains(&license) {
+                    existing.licenses.push(license);
+                }
+            }
+            for dependency in package.dependencies {
+                if !existing.dependencies.contains(&dependency) {
+                    existing.dependencies.push(dependency);
+                }
+            }
+            if existing.source.is_none() {
+                existing.source = package.source;
+            }
+            for (key, value) in package.properties {
+                existing.properties.entry(key).or_insert(value);
+            }
+        }
+    }
+}
+
+/// The OS from the first of [`OS_FILES`] that exists in the merged view, following
+/// symlinks (`/etc/os-release -> ../usr/lib/os-release`) inside the image.
+fn detect_os(scan: &ImageScan) -> Option<OsRelease> {
+    for wanted in OS_FILES {
+        let Ok(Some((resolved, entry))) = scan.merged.resolve(wanted) else { continue };
+        let facts = scan.layers.get(entry.layer)?;
+        let output = facts
+            .outputs
+            .iter()
+            .find(|o| o.analyzer == OS_RELEASE_ANALYZER && o.path == resolved);
+        if let Some(output) = output
+            && let Ok(mut os) = serde_json::from_value::<OsRelease>(output.value.clone())
+        {
+            os.path = resolved;
+            os.layer = Some(entry.layer);
+            return Some(os);
+        }
+    }
+    None
+}
+
+/// Distribution packages' purls name the distribution: `pkg:deb/debian/libc6@…?arch=amd64&distro=debian-12`.
+fn finish_os_purl(package: &mut Package, os: Option<&OsRelease>) {
+    if !package.ecosystem.is_os() {
+        return;
+    }
+    let default_namespace = match package.ecosystem {
+        Ecosystem::Deb => "debian",
+        Ecosystem::Apk => "alpine",
+        _ => "redhat",
+    };
+    let namespace = os.map(|o| o.id.as_str()).unwrap_or(default_namespace);
+    let distro = os.and_then(|o| o.version_id.as_ref().map(|v| format!("{}-{v}", o.id)));
+    let arch = package.properties.get("architecture").cloned().unwrap_or_default();
+    let epoch = package.properties.get("epoch").cloned().unwrap_or_default();
+    let upstream = package.source.as_ref().filter(|s| s.name != package.name).map(|s| s.name.clone());
+    let mut qualifiers: Vec<(&str, &str)> = vec![("arch", &arch), ("distro", distro.as_deref().unwrap_or(""))];
+    if package.ecosystem == Ecosystem::Rpm {
+        qualifiers.push(("epoch", &epoch));
+    }
+    let upstream = upstream.unwrap_or_default();
+    qualifiers.push(("upstream", &upstream));
+    package.purl = purl::build(package.ecosystem.purl_type(), Some(namespace), &package.name, &package.version, &qualifiers);
+}

@@ -1,0 +1,32 @@
+//! What is inside an image: the operating system and every package, from every ecosystem.
+//!
+//! Each ecosystem is one module under [`ecosystems`] implementing [`Cataloger`]: it names the
+//! files it wants and turns one file into packages. [`analyzers`] wraps them all as
+//! analyzers of the one-pass layer engine (`drydock_oci::engine`), so cataloging costs no
+//! extra read of the image; [`inventory`] then assembles the per-layer results against the
+//! merged filesystem: a package whose metadata file a higher layer replaced or deleted is
+//! gone, and duplicates found by several catalogers (a lockfile and the installed package)
+//! become one package with several locations.
+
+mod assemble;
+mod cataloger;
+pub mod ecosystems;
+pub mod os_release;
+
+use std::sync::{Arc, OnceLock};
+
+use drydock_oci::engine::analyzer::Analyzer;
+
+pub use assemble::inventory;
+pub use cataloger::{CATALOG_PREFIX, Catalogued, Cataloger, CatalogerAnalyzer};
+
+/// Every cataloger and the OS detector, ready to hand to `drydock_oci::scan`.
+pub fn analyzers() -> Vec<Arc<dyn Analyzer>> {
+    static ALL: OnceLock<Vec<Arc<dyn Analyzer>>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<Arc<dyn Analyzer>> = vec![Arc::new(os_release::OsReleaseAnalyzer)];
+        all.extend(ecosystems::all());
+        all
+    })
+    .clone()
+}
