@@ -41,7 +41,10 @@ fn scanned(result: Result<ImageScan, OciError>) -> ImageScan {
 fn assert_mentions(error: &OciError, needles: &[&str]) {
     let message = error.to_string();
     for needle in needles {
-        assert!(message.contains(needle), "`{needle}` is missing from the message: {message}");
+        assert!(
+            message.contains(needle),
+            "`{needle}` is missing from the message: {message}"
+        );
     }
 }
 
@@ -56,10 +59,20 @@ fn assert_names_image(error: &OciError, reference: &str) {
 
 /// Asserts a layer error: its kind, the layer index and label, and the message parts.
 #[track_caller]
-fn assert_layer_error(error: &OciError, reference: &str, index: usize, layer: &str, needles: &[&str]) {
+fn assert_layer_error(
+    error: &OciError,
+    reference: &str,
+    index: usize,
+    layer: &str,
+    needles: &[&str],
+) {
     assert_names_image(error, reference);
     match error.root() {
-        OciError::Layer { index: got, layer: label, .. } => {
+        OciError::Layer {
+            index: got,
+            layer: label,
+            ..
+        } => {
             assert_eq!(*got, index, "{error}");
             assert_eq!(label, layer, "{error}");
         }
@@ -75,7 +88,10 @@ fn entries() -> Vec<TarEntry> {
         TarEntry::dir("etc/"),
         TarEntry::file("etc/first", vec![b'a'; 100]),
         TarEntry::dir("big/"),
-        TarEntry::file("big/data", (0..4000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
+        TarEntry::file(
+            "big/data",
+            (0..4000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>(),
+        ),
     ]
 }
 
@@ -109,31 +125,59 @@ const CUT_IN_HEADER: usize = 2048 + 200;
 
 fn truncated_tar(cut: usize, compression: Compression, needles: &[&str]) {
     let full = common::tar(&entries());
-    assert_eq!(&full[CUT_IN_DATA - 2000 - 512..][..8], b"big/data", "the tar layout assumed by the test");
+    assert_eq!(
+        &full[CUT_IN_DATA - 2000 - 512..][..8],
+        b"big/data",
+        "the tar layout assumed by the test"
+    );
     let cut_tar = full[..cut].to_vec();
-    let (_layout, reference, digest) = single_layer(&cut_tar, compression.compress(&cut_tar), compression.media_type());
+    let (_layout, reference, digest) = single_layer(
+        &cut_tar,
+        compression.compress(&cut_tar),
+        compression.media_type(),
+    );
     let error = failed(common::scan(&reference), "truncated tar");
     assert_layer_error(&error, &reference, 0, &digest, needles);
 }
 
 #[test]
 fn truncated_tar_in_entry_data() {
-    truncated_tar(CUT_IN_DATA, Compression::None, &["corrupt or truncated tar", "unexpected EOF", "`/big/data`"]);
+    truncated_tar(
+        CUT_IN_DATA,
+        Compression::None,
+        &["corrupt or truncated tar", "unexpected EOF", "`/big/data`"],
+    );
 }
 
 #[test]
 fn truncated_tar_in_entry_data_gzip() {
-    truncated_tar(CUT_IN_DATA, Compression::Gzip, &["truncated gzip stream or tar", "unexpected EOF", "`/big/data`"]);
+    truncated_tar(
+        CUT_IN_DATA,
+        Compression::Gzip,
+        &[
+            "truncated gzip stream or tar",
+            "unexpected EOF",
+            "`/big/data`",
+        ],
+    );
 }
 
 #[test]
 fn truncated_tar_in_header() {
-    truncated_tar(CUT_IN_HEADER, Compression::None, &["corrupt or truncated tar", "`/big`"]);
+    truncated_tar(
+        CUT_IN_HEADER,
+        Compression::None,
+        &["corrupt or truncated tar", "`/big`"],
+    );
 }
 
 #[test]
 fn truncated_tar_in_header_gzip() {
-    truncated_tar(CUT_IN_HEADER, Compression::Gzip, &["truncated gzip stream or tar", "`/big`"]);
+    truncated_tar(
+        CUT_IN_HEADER,
+        Compression::Gzip,
+        &["truncated gzip stream or tar", "`/big`"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -147,7 +191,13 @@ fn truncated_gzip_stream() {
     let cut = gz[..gz.len() / 2].to_vec();
     let (_layout, reference, digest) = single_layer(&tar, cut, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "truncated gzip");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated gzip"],
+    );
 }
 
 #[test]
@@ -156,7 +206,13 @@ fn corrupt_gzip_deflate_data() {
     let corrupt = flip_middle(common::gzip(&tar));
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "corrupt deflate data");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated gzip"],
+    );
 }
 
 #[test]
@@ -166,7 +222,13 @@ fn corrupt_gzip_header() {
     corrupt[1] = 0x8c; // the second magic byte: 1f 8b
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "bad gzip header");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip", "header"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated gzip", "header"],
+    );
 }
 
 #[test]
@@ -185,7 +247,13 @@ fn corrupt_zstd_data() {
     let corrupt = flip_middle(common::zstd(&tar));
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "corrupt zstd data");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated zstd"],
+    );
 }
 
 #[test]
@@ -195,7 +263,13 @@ fn corrupt_zstd_header() {
     corrupt[0] ^= 0xff; // the frame magic: 28 b5 2f fd
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "bad zstd magic");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated zstd"],
+    );
 }
 
 #[test]
@@ -205,7 +279,13 @@ fn truncated_zstd_stream() {
     let cut = zst[..zst.len() / 2].to_vec();
     let (_layout, reference, digest) = single_layer(&tar, cut, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "truncated zstd");
-    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["corrupt or truncated zstd"],
+    );
 }
 
 #[test]
@@ -227,7 +307,10 @@ fn layer_blob_digest_mismatch() {
     let named = layer.digest();
     let (layout, _) = Layout::with_image(&Image::new(vec![layer.clone()]));
     let mut changed = layer.blob.clone();
-    let at = changed.windows(100).position(|w| w == [b'a'; 100]).expect("the content of etc/first");
+    let at = changed
+        .windows(100)
+        .position(|w| w == [b'a'; 100])
+        .expect("the content of etc/first");
     changed[at] = b'b';
     layout.overwrite_blob(&named, &changed);
     let reference = layout.reference("latest");
@@ -237,30 +320,60 @@ fn layer_blob_digest_mismatch() {
         &reference,
         0,
         &named,
-        &["digest mismatch", &format!("expected {named}"), &common::sha256(&changed)],
+        &[
+            "digest mismatch",
+            &format!("expected {named}"),
+            &common::sha256(&changed),
+        ],
     );
 }
 
 #[test]
 fn config_blob_digest_mismatch() {
-    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
-    layout.overwrite_blob(&written.config_digest, br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#);
+    let (layout, written) =
+        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    layout.overwrite_blob(
+        &written.config_digest,
+        br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
+    );
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "config digest mismatch");
     assert_names_image(&error, &reference);
-    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
-    assert_mentions(&error, &[&format!("config {}", written.config_digest), "digest mismatch"]);
+    assert!(
+        matches!(error.root(), OciError::DigestMismatch { .. }),
+        "{error}"
+    );
+    assert_mentions(
+        &error,
+        &[
+            &format!("config {}", written.config_digest),
+            "digest mismatch",
+        ],
+    );
 }
 
 #[test]
 fn manifest_blob_digest_mismatch() {
-    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
-    layout.overwrite_blob(&written.manifest_digest, br#"{"schemaVersion":2,"layers":[]}"#);
+    let (layout, written) =
+        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    layout.overwrite_blob(
+        &written.manifest_digest,
+        br#"{"schemaVersion":2,"layers":[]}"#,
+    );
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "manifest digest mismatch");
     assert_names_image(&error, &reference);
-    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
-    assert_mentions(&error, &[&format!("manifest {}", written.manifest_digest), "digest mismatch"]);
+    assert!(
+        matches!(error.root(), OciError::DigestMismatch { .. }),
+        "{error}"
+    );
+    assert_mentions(
+        &error,
+        &[
+            &format!("manifest {}", written.manifest_digest),
+            "digest mismatch",
+        ],
+    );
 }
 
 #[test]
@@ -315,7 +428,11 @@ fn layer_descriptor_size_larger_than_blob() {
         &reference,
         0,
         &digest,
-        &["size mismatch", &format!("{} bytes", real + 10), &real.to_string()],
+        &[
+            "size mismatch",
+            &format!("{} bytes", real + 10),
+            &real.to_string(),
+        ],
     );
 }
 
@@ -331,7 +448,13 @@ fn layer_descriptor_size_smaller_than_blob() {
     let (layout, _) = Layout::with_image(&Image::new(vec![lying]));
     let reference = layout.reference("latest");
     let error = failed(common::scan(&reference), "descriptor size too small");
-    assert_layer_error(&error, &reference, 0, &digest, &["more bytes than", &said.to_string()]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["more bytes than", &said.to_string()],
+    );
 }
 
 #[test]
@@ -344,13 +467,28 @@ fn config_descriptor_size_mismatch() {
     // The manifest names the right config digest but a wrong size.
     let manifest = Layout::manifest(&image, &config_digest, config.len() + 7);
     let manifest_digest = layout.put_blob(&manifest);
-    layout.add_descriptor(common::OCI_MANIFEST, &manifest_digest, manifest.len() as u64, Some("latest"), None);
+    layout.add_descriptor(
+        common::OCI_MANIFEST,
+        &manifest_digest,
+        manifest.len() as u64,
+        Some("latest"),
+        None,
+    );
     layout.write_index();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "config size mismatch");
     assert_names_image(&error, &reference);
-    assert!(matches!(error.root(), OciError::SizeMismatch { .. }), "{error}");
-    assert_mentions(&error, &[&format!("config {config_digest}"), &(config.len() + 7).to_string()]);
+    assert!(
+        matches!(error.root(), OciError::SizeMismatch { .. }),
+        "{error}"
+    );
+    assert_mentions(
+        &error,
+        &[
+            &format!("config {config_digest}"),
+            &(config.len() + 7).to_string(),
+        ],
+    );
 }
 
 #[test]
@@ -364,7 +502,10 @@ fn config_with_fewer_diff_ids_than_layers() {
     let error = failed(common::open(&reference), "diff_ids count");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(&error, &[&written.manifest_digest, "2 layers", "1 diff_ids"]);
+    assert_mentions(
+        &error,
+        &[&written.manifest_digest, "2 layers", "1 diff_ids"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -381,12 +522,16 @@ fn manifest_naming_a_missing_layer_blob() {
     let error = failed(common::scan(&reference), "missing layer blob");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::NotFound { .. }), "{error}");
-    assert_mentions(&error, &["layer 0", &format!("blob {missing}"), "not found"]);
+    assert_mentions(
+        &error,
+        &["layer 0", &format!("blob {missing}"), "not found"],
+    );
 }
 
 #[test]
 fn manifest_naming_a_missing_config_blob() {
-    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    let (layout, written) =
+        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
     layout.remove_blob(&written.config_digest);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "missing config blob");
@@ -397,7 +542,8 @@ fn manifest_naming_a_missing_config_blob() {
 
 #[test]
 fn index_naming_a_missing_manifest_blob() {
-    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    let (layout, written) =
+        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
     layout.remove_blob(&written.manifest_digest);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "missing manifest blob");
@@ -421,25 +567,45 @@ fn unknown_layer_media_type() {
     let error = failed(common::open(&reference), "unknown layer media type");
     assert_names_image(&error, &reference);
     match error.root() {
-        OciError::UnsupportedMediaType { media_type, .. } => assert_eq!(media_type, "application/vnd.example.unknown"),
+        OciError::UnsupportedMediaType { media_type, .. } => {
+            assert_eq!(media_type, "application/vnd.example.unknown")
+        }
         other => panic!("expected an unsupported media type, got: {other}"),
     }
-    assert_mentions(&error, &["layer 0", &written.manifest_digest, "application/vnd.example.unknown"]);
+    assert_mentions(
+        &error,
+        &[
+            "layer 0",
+            &written.manifest_digest,
+            "application/vnd.example.unknown",
+        ],
+    );
 }
 
 #[test]
 fn artifact_manifest_is_not_an_image() {
-    let mut image = Image::new(vec![Layer::raw(b"{}", b"{}".to_vec(), "application/vnd.example.sbom+json")]);
+    let mut image = Image::new(vec![Layer::raw(
+        b"{}",
+        b"{}".to_vec(),
+        "application/vnd.example.sbom+json",
+    )]);
     image.config_media_type = "application/vnd.example.artifact.config.v1+json".to_string();
     image.config_bytes = Some(b"{}".to_vec());
     let (layout, written) = Layout::with_image(&image);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "artifact manifest");
     assert_names_image(&error, &reference);
-    assert!(matches!(error.root(), OciError::UnsupportedMediaType { .. }), "{error}");
+    assert!(
+        matches!(error.root(), OciError::UnsupportedMediaType { .. }),
+        "{error}"
+    );
     assert_mentions(
         &error,
-        &[&written.manifest_digest, "artifact", "application/vnd.example.artifact.config.v1+json"],
+        &[
+            &written.manifest_digest,
+            "artifact",
+            "application/vnd.example.artifact.config.v1+json",
+        ],
     );
 }
 
@@ -461,7 +627,13 @@ fn index_entry_pointing_to_another_index() {
     }))
     .unwrap();
     let outer_digest = layout.put_blob(&outer);
-    layout.add_descriptor(common::OCI_INDEX, &outer_digest, outer.len() as u64, Some("latest"), None);
+    layout.add_descriptor(
+        common::OCI_INDEX,
+        &outer_digest,
+        outer.len() as u64,
+        Some("latest"),
+        None,
+    );
     layout.write_index();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "nested index");
@@ -477,12 +649,25 @@ fn index_entry_pointing_to_another_index() {
 #[test]
 fn entries_with_dotdot_that_escape_are_refused() {
     for name in ["../evil", "a/../../evil", "./../../etc/evil", "/../evil"] {
-        let layer = Layer::of(&[TarEntry::dir("a/"), TarEntry::file(name, "pwned")], Compression::Gzip);
+        let layer = Layer::of(
+            &[TarEntry::dir("a/"), TarEntry::file(name, "pwned")],
+            Compression::Gzip,
+        );
         let digest = layer.digest();
         let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
         let reference = layout.reference("latest");
         let error = failed(common::scan(&reference), name);
-        assert_layer_error(&error, &reference, 0, &digest, &[&format!("entry `{name}`"), "refused", "above the image root"]);
+        assert_layer_error(
+            &error,
+            &reference,
+            0,
+            &digest,
+            &[
+                &format!("entry `{name}`"),
+                "refused",
+                "above the image root",
+            ],
+        );
         match error.root() {
             OciError::Layer { entry, .. } => assert_eq!(entry.as_deref(), Some(name), "{error}"),
             other => panic!("expected a layer error, got: {other}"),
@@ -493,7 +678,11 @@ fn entries_with_dotdot_that_escape_are_refused() {
 #[test]
 fn dotdot_that_stays_inside_is_normalized() {
     let layer = Layer::of(
-        &[TarEntry::dir("a/"), TarEntry::file("a/../b", "inside"), TarEntry::file("c/./d/../e", "also")],
+        &[
+            TarEntry::dir("a/"),
+            TarEntry::file("a/../b", "inside"),
+            TarEntry::file("c/./d/../e", "also"),
+        ],
         Compression::Gzip,
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
@@ -506,7 +695,11 @@ fn dotdot_that_stays_inside_is_normalized() {
 #[test]
 fn absolute_entry_paths_stay_in_the_image() {
     let layer = Layer::of(
-        &[TarEntry::dir("/etc/"), TarEntry::file("/etc/x", "abs"), TarEntry::file("//etc//y", "double")],
+        &[
+            TarEntry::dir("/etc/"),
+            TarEntry::file("/etc/x", "abs"),
+            TarEntry::file("//etc//y", "double"),
+        ],
         Compression::Gzip,
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
@@ -514,26 +707,51 @@ fn absolute_entry_paths_stay_in_the_image() {
     let paths: Vec<&str> = scan.merged.iter().map(|e| e.entry.path.as_str()).collect();
     assert_eq!(paths, ["/etc", "/etc/x", "/etc/y"]);
     let x = scan.merged.get("/etc/x").unwrap();
-    assert_eq!((x.entry.kind, x.entry.size, x.layer), (FileKind::File, 3, 0));
+    assert_eq!(
+        (x.entry.kind, x.entry.size, x.layer),
+        (FileKind::File, 3, 0)
+    );
 }
 
 #[test]
 fn hardlink_target_that_escapes_is_refused() {
-    let layer = Layer::of(&[TarEntry::file("x", "1"), TarEntry::hardlink("link", "../../x")], Compression::Gzip);
+    let layer = Layer::of(
+        &[
+            TarEntry::file("x", "1"),
+            TarEntry::hardlink("link", "../../x"),
+        ],
+        Compression::Gzip,
+    );
     let digest = layer.digest();
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let reference = layout.reference("latest");
     let error = failed(common::scan(&reference), "hardlink escaping");
-    assert_layer_error(&error, &reference, 0, &digest, &["entry `/link`", "`../../x`", "refused"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &["entry `/link`", "`../../x`", "refused"],
+    );
 }
 
 #[test]
 fn whiteouts_of_dot_and_dotdot_delete_nothing() {
     let lower = Layer::of(
-        &[TarEntry::file("keep", "k"), TarEntry::dir("d/"), TarEntry::file("d/x", "x")],
+        &[
+            TarEntry::file("keep", "k"),
+            TarEntry::dir("d/"),
+            TarEntry::file("d/x", "x"),
+        ],
         Compression::Gzip,
     );
-    let upper = Layer::of(&[TarEntry::whiteout("d/", "."), TarEntry::whiteout("d/", "..")], Compression::Gzip);
+    let upper = Layer::of(
+        &[
+            TarEntry::whiteout("d/", "."),
+            TarEntry::whiteout("d/", ".."),
+        ],
+        Compression::Gzip,
+    );
     let (layout, _) = Layout::with_image(&Image::new(vec![lower, upper]));
     let scan = scanned(common::scan(&layout.reference("latest")));
     let paths: Vec<&str> = scan.merged.iter().map(|e| e.entry.path.as_str()).collect();
@@ -558,7 +776,10 @@ fn symlink_loop_lists_but_does_not_resolve() {
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let scan = scanned(common::scan(&layout.reference("latest")));
     let a = scan.merged.get("/a").expect("the loop is listed");
-    assert_eq!((a.entry.kind, a.entry.link_target.as_deref()), (FileKind::Symlink, Some("b")));
+    assert_eq!(
+        (a.entry.kind, a.entry.link_target.as_deref()),
+        (FileKind::Symlink, Some("b"))
+    );
     for path in ["/a", "/b", "/self", "/a/below"] {
         match scan.merged.resolve(path) {
             Err(error @ OciError::Path { .. }) => {
@@ -579,7 +800,11 @@ fn host_passwd_len() -> Option<u64> {
 #[test]
 fn symlink_pointing_outside_resolves_inside_the_image() {
     const IMAGE_PASSWD: &str = "root:x:0:0:the image's own passwd, not the host's:/root:/bin/false\nimage:x:1:1::/:/bin/false\n";
-    assert_ne!(Some(IMAGE_PASSWD.len() as u64), host_passwd_len(), "pick content the host file cannot be confused with");
+    assert_ne!(
+        Some(IMAGE_PASSWD.len() as u64),
+        host_passwd_len(),
+        "pick content the host file cannot be confused with"
+    );
     let layer = Layer::of(
         &[
             TarEntry::dir("etc/"),
@@ -595,28 +820,47 @@ fn symlink_pointing_outside_resolves_inside_the_image() {
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    for path in ["/x", "/deep/er/y", "/abs", "/up/etc/passwd", "/up/up/up/etc/passwd"] {
+    for path in [
+        "/x",
+        "/deep/er/y",
+        "/abs",
+        "/up/etc/passwd",
+        "/up/up/up/etc/passwd",
+    ] {
         let (resolved, entry) = scan
             .merged
             .resolve(path)
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .unwrap_or_else(|| panic!("{path}: resolved to nothing"));
         assert_eq!(resolved, "/etc/passwd", "{path}");
-        assert_eq!((entry.entry.kind, entry.entry.size, entry.layer), (FileKind::File, IMAGE_PASSWD.len() as u64, 0), "{path}");
+        assert_eq!(
+            (entry.entry.kind, entry.entry.size, entry.layer),
+            (FileKind::File, IMAGE_PASSWD.len() as u64, 0),
+            "{path}"
+        );
     }
 }
 
 #[test]
 fn symlink_pointing_outside_to_a_file_the_image_lacks() {
     let layer = Layer::of(
-        &[TarEntry::symlink("x", "../../../../etc/passwd"), TarEntry::symlink("up", "../../..")],
+        &[
+            TarEntry::symlink("x", "../../../../etc/passwd"),
+            TarEntry::symlink("up", "../../.."),
+        ],
         Compression::Gzip,
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let scan = scanned(common::scan(&layout.reference("latest")));
     for path in ["/x", "/up/etc/passwd", "/etc/passwd"] {
-        let found = scan.merged.resolve(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(found.is_none(), "{path} resolved to {found:?} in an image with no /etc/passwd");
+        let found = scan
+            .merged
+            .resolve(path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            found.is_none(),
+            "{path} resolved to {found:?} in an image with no /etc/passwd"
+        );
     }
 }
 
@@ -627,7 +871,11 @@ fn symlink_pointing_outside_to_a_file_the_image_lacks() {
 #[test]
 fn hardlink_to_a_missing_target() {
     let layer = Layer::of(
-        &[TarEntry::dir("bin/"), TarEntry::file("bin/real", "#!"), TarEntry::hardlink("bin/alias", "bin/missing")],
+        &[
+            TarEntry::dir("bin/"),
+            TarEntry::file("bin/real", "#!"),
+            TarEntry::hardlink("bin/alias", "bin/missing"),
+        ],
         Compression::Gzip,
     );
     let diff_id = layer.diff_id.clone();
@@ -642,16 +890,31 @@ fn hardlink_to_a_missing_target() {
         }
         other => panic!("expected a layer error, got: {other}"),
     }
-    assert_mentions(&error, &["layer 0", &diff_id, "entry `/bin/alias`", "`/bin/missing`"]);
+    assert_mentions(
+        &error,
+        &["layer 0", &diff_id, "entry `/bin/alias`", "`/bin/missing`"],
+    );
 }
 
 #[test]
 fn hardlink_to_a_file_in_a_lower_layer() {
-    let lower = Layer::of(&[TarEntry::dir("bin/"), TarEntry::file("bin/tool", "0123456789")], Compression::Gzip);
-    let upper = Layer::of(&[TarEntry::hardlink("usr/bin/tool", "bin/tool")], Compression::Zstd);
+    let lower = Layer::of(
+        &[
+            TarEntry::dir("bin/"),
+            TarEntry::file("bin/tool", "0123456789"),
+        ],
+        Compression::Gzip,
+    );
+    let upper = Layer::of(
+        &[TarEntry::hardlink("usr/bin/tool", "bin/tool")],
+        Compression::Zstd,
+    );
     let (layout, _) = Layout::with_image(&Image::new(vec![lower, upper]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    let link = scan.merged.get("/usr/bin/tool").expect("the hardlink is listed");
+    let link = scan
+        .merged
+        .get("/usr/bin/tool")
+        .expect("the hardlink is listed");
     assert_eq!(link.entry.kind, FileKind::Hardlink);
     assert_eq!(link.entry.link_target.as_deref(), Some("/bin/tool"));
     assert_eq!((link.entry.size, link.layer), (10, 1));
@@ -672,7 +935,11 @@ fn bomb() -> &'static Layer {
 #[test]
 fn decompression_bomb_stops_at_the_limit() {
     let layer = bomb().clone();
-    assert!(layer.blob.len() < 1024 * 1024, "the bomb is small: {} bytes", layer.blob.len());
+    assert!(
+        layer.blob.len() < 1024 * 1024,
+        "the bomb is small: {} bytes",
+        layer.blob.len()
+    );
     let digest = layer.digest();
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let reference = layout.reference("latest");
@@ -681,14 +948,27 @@ fn decompression_bomb_stops_at_the_limit() {
         ..Limits::default()
     };
     let error = failed(common::scan_with(&reference, limits), "decompression bomb");
-    assert_layer_error(&error, &reference, 0, &digest, &["limit of 1048576 bytes", "decompression bomb", "--max-layer-size"]);
+    assert_layer_error(
+        &error,
+        &reference,
+        0,
+        &digest,
+        &[
+            "limit of 1048576 bytes",
+            "decompression bomb",
+            "--max-layer-size",
+        ],
+    );
 }
 
 #[test]
 fn decompression_bomb_size_passes_with_the_default_limit() {
     let (layout, _) = Layout::with_image(&Image::new(vec![bomb().clone()]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    assert_eq!(scan.merged.get("/zeros").expect("the big file").entry.size, BOMB_SIZE);
+    assert_eq!(
+        scan.merged.get("/zeros").expect("the big file").entry.size,
+        BOMB_SIZE
+    );
 }
 
 #[test]
@@ -722,7 +1002,10 @@ fn arm64() -> OpenOptions {
 fn assert_no_platform(error: &OciError, reference: &str, available: &[&str]) {
     assert_names_image(error, reference);
     match error.root() {
-        OciError::NoMatchingPlatform { wanted, available: got } => {
+        OciError::NoMatchingPlatform {
+            wanted,
+            available: got,
+        } => {
             assert_eq!(wanted, "linux/arm64", "{error}");
             assert_eq!(got, available, "{error}");
         }
@@ -738,21 +1021,46 @@ fn index_with_no_manifest_for_the_platform() {
     let mut layout = Layout::new();
     let mut children = Vec::new();
     for platform in ["linux/s390x", "linux/ppc64le"] {
-        let image = Image::new(vec![Layer::of(&[TarEntry::file(platform, "")], Compression::Gzip)]).for_platform(platform);
+        let image = Image::new(vec![Layer::of(
+            &[TarEntry::file(platform, "")],
+            Compression::Gzip,
+        )])
+        .for_platform(platform);
         let written = layout.put_image(&image);
-        children.push(common::descriptor(common::OCI_MANIFEST, &written.manifest_digest, written.manifest_size, None, Some(platform)));
+        children.push(common::descriptor(
+            common::OCI_MANIFEST,
+            &written.manifest_digest,
+            written.manifest_size,
+            None,
+            Some(platform),
+        ));
     }
     // An attestation entry, which is never a candidate nor listed.
-    children.push(common::descriptor(common::OCI_MANIFEST, &common::bogus_digest('0'), 1, None, Some("unknown/unknown")));
+    children.push(common::descriptor(
+        common::OCI_MANIFEST,
+        &common::bogus_digest('0'),
+        1,
+        None,
+        Some("unknown/unknown"),
+    ));
     let index = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2, "mediaType": common::OCI_INDEX, "manifests": children,
     }))
     .unwrap();
     let index_digest = layout.put_blob(&index);
-    layout.add_descriptor(common::OCI_INDEX, &index_digest, index.len() as u64, Some("latest"), None);
+    layout.add_descriptor(
+        common::OCI_INDEX,
+        &index_digest,
+        index.len() as u64,
+        Some("latest"),
+        None,
+    );
     layout.write_index();
     let reference = layout.reference("latest");
-    let error = failed(common::open_with(&reference, &arm64()), "no manifest for linux/arm64");
+    let error = failed(
+        common::open_with(&reference, &arm64()),
+        "no manifest for linux/arm64",
+    );
     assert_no_platform(&error, &reference, &["linux/s390x", "linux/ppc64le"]);
 }
 
@@ -761,13 +1069,20 @@ fn index_json_with_no_manifest_for_the_platform() {
     // Several manifests under one name directly in index.json.
     let mut layout = Layout::new();
     for platform in ["linux/amd64", "linux/riscv64"] {
-        let image = Image::new(vec![Layer::of(&[TarEntry::file("f", platform)], Compression::Gzip)]).for_platform(platform);
+        let image = Image::new(vec![Layer::of(
+            &[TarEntry::file("f", platform)],
+            Compression::Gzip,
+        )])
+        .for_platform(platform);
         let written = layout.put_image(&image);
         layout.tag(&written, Some("latest"), Some(platform));
     }
     layout.write_index();
     let reference = layout.reference("latest");
-    let error = failed(common::open_with(&reference, &arm64()), "no manifest for linux/arm64");
+    let error = failed(
+        common::open_with(&reference, &arm64()),
+        "no manifest for linux/arm64",
+    );
     assert_no_platform(&error, &reference, &["linux/amd64", "linux/riscv64"]);
     // The same layout opens for a platform it has.
     assert!(common::open(&reference).is_ok());
@@ -779,13 +1094,25 @@ fn index_json_with_no_manifest_for_the_platform() {
 
 #[test]
 fn garbage_index_json() {
-    let (layout, _) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
-    std::fs::write(layout.path().join("index.json"), b"{\"schemaVersion\": 2, \"manifests\": [").unwrap();
+    let (layout, _) =
+        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    std::fs::write(
+        layout.path().join("index.json"),
+        b"{\"schemaVersion\": 2, \"manifests\": [",
+    )
+    .unwrap();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "garbage index.json");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(&error, &["index.json", &layout.path().display().to_string(), "not valid"]);
+    assert_mentions(
+        &error,
+        &[
+            "index.json",
+            &layout.path().display().to_string(),
+            "not valid",
+        ],
+    );
 }
 
 #[test]
@@ -793,7 +1120,13 @@ fn garbage_manifest() {
     let mut layout = Layout::new();
     let garbage = b"<html>not a manifest</html>".to_vec();
     let digest = layout.put_blob(&garbage);
-    layout.add_descriptor(common::OCI_MANIFEST, &digest, garbage.len() as u64, Some("latest"), None);
+    layout.add_descriptor(
+        common::OCI_MANIFEST,
+        &digest,
+        garbage.len() as u64,
+        Some("latest"),
+        None,
+    );
     layout.write_index();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "garbage manifest");
@@ -808,7 +1141,13 @@ fn manifest_of_the_wrong_shape() {
     let mut layout = Layout::new();
     let bad = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":"no"}"#;
     let digest = layout.put_blob(bad);
-    layout.add_descriptor(common::OCI_MANIFEST, &digest, bad.len() as u64, Some("latest"), None);
+    layout.add_descriptor(
+        common::OCI_MANIFEST,
+        &digest,
+        bad.len() as u64,
+        Some("latest"),
+        None,
+    );
     layout.write_index();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "badly shaped manifest");
@@ -826,7 +1165,10 @@ fn garbage_config() {
     let error = failed(common::open(&reference), "garbage config");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(&error, &[&format!("config {}", written.config_digest), "not valid"]);
+    assert_mentions(
+        &error,
+        &[&format!("config {}", written.config_digest), "not valid"],
+    );
 }
 
 #[test]
@@ -838,7 +1180,13 @@ fn config_with_a_diff_id_that_is_not_a_digest() {
     let error = failed(common::open(&reference), "diff_id not a digest");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(&error, &[&format!("config {}", written.config_digest), "rootfs.diff_ids[0]"]);
+    assert_mentions(
+        &error,
+        &[
+            &format!("config {}", written.config_digest),
+            "rootfs.diff_ids[0]",
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -875,7 +1223,10 @@ fn oci_path_that_is_not_a_layout() {
 fn oci_unknown_tag_lists_the_available_names() {
     let mut layout = Layout::new();
     for name in ["one", "two"] {
-        let written = layout.put_image(&Image::new(vec![Layer::of(&[TarEntry::file(name, "")], Compression::Gzip)]));
+        let written = layout.put_image(&Image::new(vec![Layer::of(
+            &[TarEntry::file(name, "")],
+            Compression::Gzip,
+        )]));
         layout.tag(&written, Some(name), None);
     }
     layout.write_index();
@@ -895,7 +1246,10 @@ fn oci_unknown_tag_lists_the_available_names() {
 fn docker_archive_that_is_not_a_tar() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, Vec<u8>); 3] = [
-        ("text.tar", b"this is not a tar archive, just some words\n".repeat(40)),
+        (
+            "text.tar",
+            b"this is not a tar archive, just some words\n".repeat(40),
+        ),
         ("short.tar", b"short".to_vec()),
         ("empty.tar", Vec::new()),
     ];
@@ -905,7 +1259,10 @@ fn docker_archive_that_is_not_a_tar() {
         let reference = format!("docker-archive:{}", path.display());
         let error = failed(common::open(&reference), name);
         assert_names_image(&error, &reference);
-        assert!(matches!(error.root(), OciError::Invalid { .. }), "{name}: {error}");
+        assert!(
+            matches!(error.root(), OciError::Invalid { .. }),
+            "{name}: {error}"
+        );
         assert_mentions(&error, &[&path.display().to_string()]);
     }
 }
@@ -914,7 +1271,11 @@ fn docker_archive_that_is_not_a_tar() {
 fn oci_archive_that_is_not_a_tar() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("image.tar");
-    std::fs::write(&path, b"\x1f\x8b not really gzip, not a tar either".repeat(20)).unwrap();
+    std::fs::write(
+        &path,
+        b"\x1f\x8b not really gzip, not a tar either".repeat(20),
+    )
+    .unwrap();
     let reference = format!("oci-archive:{}", path.display());
     let error = failed(common::open(&reference), "oci-archive of garbage");
     assert_names_image(&error, &reference);

@@ -100,12 +100,24 @@ impl TarEntry {
 
     /// The raw 512-byte header of this entry.
     pub fn header(&self) -> tar::Header {
-        raw_header(self.kind, &self.name, self.link.as_deref(), self.data.len() as u64, self.mode)
+        raw_header(
+            self.kind,
+            &self.name,
+            self.link.as_deref(),
+            self.data.len() as u64,
+            self.mode,
+        )
     }
 }
 
 /// A ustar header with `name` and `link` copied byte for byte, checksum recomputed.
-pub fn raw_header(kind: tar::EntryType, name: &[u8], link: Option<&[u8]>, size: u64, mode: u32) -> tar::Header {
+pub fn raw_header(
+    kind: tar::EntryType,
+    name: &[u8],
+    link: Option<&[u8]>,
+    size: u64,
+    mode: u32,
+) -> tar::Header {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(kind);
     header.set_size(size);
@@ -115,12 +127,18 @@ pub fn raw_header(kind: tar::EntryType, name: &[u8], link: Option<&[u8]>, size: 
     header.set_mtime(0);
     {
         let old = header.as_old_mut();
-        assert!(name.len() <= old.name.len(), "tar name too long for a test header");
+        assert!(
+            name.len() <= old.name.len(),
+            "tar name too long for a test header"
+        );
         old.name = [0; 100];
         old.name[..name.len()].copy_from_slice(name);
         old.linkname = [0; 100];
         if let Some(link) = link {
-            assert!(link.len() <= old.linkname.len(), "tar link name too long for a test header");
+            assert!(
+                link.len() <= old.linkname.len(),
+                "tar link name too long for a test header"
+            );
             old.linkname[..link.len()].copy_from_slice(link);
         }
     }
@@ -132,7 +150,9 @@ pub fn raw_header(kind: tar::EntryType, name: &[u8], link: Option<&[u8]>, size: 
 pub fn tar(entries: &[TarEntry]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for entry in entries {
-        builder.append(&entry.header(), entry.data.as_slice()).expect("writing to a Vec");
+        builder
+            .append(&entry.header(), entry.data.as_slice())
+            .expect("writing to a Vec");
     }
     builder.into_inner().expect("finishing a tar in memory")
 }
@@ -344,7 +364,11 @@ impl Layout {
             .tempdir()
             .expect("creating a temporary directory");
         std::fs::create_dir_all(dir.path().join("blobs/sha256")).expect("creating blobs/sha256");
-        std::fs::write(dir.path().join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("writing oci-layout");
+        std::fs::write(
+            dir.path().join("oci-layout"),
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .expect("writing oci-layout");
         Layout {
             dir,
             index: Vec::new(),
@@ -418,7 +442,11 @@ impl Layout {
 
     /// Writes the layers, config and manifest of `image`; does not touch `index.json`.
     pub fn put_image(&self, image: &Image) -> WrittenImage {
-        let layer_digests = image.layers.iter().map(|l| self.put_blob(&l.blob)).collect();
+        let layer_digests = image
+            .layers
+            .iter()
+            .map(|l| self.put_blob(&l.blob))
+            .collect();
         let config = image.config();
         let config_digest = self.put_blob(&config);
         let manifest = Layout::manifest(image, &config_digest, config.len());
@@ -433,23 +461,46 @@ impl Layout {
 
     /// Adds an image manifest to `index.json` (call [`Layout::write_index`] after).
     pub fn tag(&mut self, written: &WrittenImage, name: Option<&str>, platform: Option<&str>) {
-        self.add_descriptor(OCI_MANIFEST, &written.manifest_digest, written.manifest_size, name, platform);
+        self.add_descriptor(
+            OCI_MANIFEST,
+            &written.manifest_digest,
+            written.manifest_size,
+            name,
+            platform,
+        );
     }
 
     /// Adds any descriptor to `index.json` (call [`Layout::write_index`] after).
-    pub fn add_descriptor(&mut self, media_type: &str, digest: &str, size: u64, name: Option<&str>, platform: Option<&str>) {
-        self.index.push(descriptor(media_type, digest, size, name, platform));
+    pub fn add_descriptor(
+        &mut self,
+        media_type: &str,
+        digest: &str,
+        size: u64,
+        name: Option<&str>,
+        platform: Option<&str>,
+    ) {
+        self.index
+            .push(descriptor(media_type, digest, size, name, platform));
     }
 
     pub fn write_index(&self) {
         let index = json!({ "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": self.index });
-        std::fs::write(self.path().join("index.json"), serde_json::to_vec(&index).expect("index JSON"))
-            .expect("writing index.json");
+        std::fs::write(
+            self.path().join("index.json"),
+            serde_json::to_vec(&index).expect("index JSON"),
+        )
+        .expect("writing index.json");
     }
 }
 
 /// An OCI descriptor as JSON.
-pub fn descriptor(media_type: &str, digest: &str, size: u64, name: Option<&str>, platform: Option<&str>) -> Value {
+pub fn descriptor(
+    media_type: &str,
+    digest: &str,
+    size: u64,
+    name: Option<&str>,
+    platform: Option<&str>,
+) -> Value {
     let mut descriptor = json!({ "mediaType": media_type, "digest": digest, "size": size });
     if let Some(name) = name {
         descriptor["annotations"] = json!({ REF_NAME: name });
