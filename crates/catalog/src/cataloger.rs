@@ -27,12 +27,46 @@ impl From<Vec<Package>> for Catalogued {
     }
 }
 
+/// What a cataloger reads, which decides the targets it runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogerKind {
+    /// Metadata of installed packages (dpkg status, `*.dist-info`, `node_modules/*/package.json`,
+    /// binaries, jars): run on images and `rootfs:` targets.
+    Installed,
+    /// Declarations of what a project uses (lockfiles, requirements files, go.mod): run on
+    /// images and `fs:` targets.
+    Declared,
+}
+
+/// Which catalogers a target runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// An image: every cataloger.
+    Image,
+    /// A project directory (`fs:`): lockfiles and other declarations.
+    Project,
+    /// An installed system (`rootfs:`): installed package metadata.
+    RootFs,
+}
+
+impl TargetKind {
+    pub fn runs(self, kind: CatalogerKind) -> bool {
+        match self {
+            TargetKind::Image => true,
+            TargetKind::Project => kind == CatalogerKind::Declared,
+            TargetKind::RootFs => kind == CatalogerKind::Installed,
+        }
+    }
+}
+
 /// Turns one kind of metadata file into packages.
 pub trait Cataloger: Send + Sync + 'static {
     /// A stable name, recorded in each package's `found_by` (`dpkg`, `python-installed`).
     fn name(&self) -> &'static str;
     /// Bump when the output changes, so cached layer results are recomputed.
     fn version(&self) -> u32;
+    /// Installed metadata or project declarations.
+    fn kind(&self) -> CatalogerKind;
     /// The files this cataloger reads.
     fn interest(&self) -> Interest;
     /// The packages one file describes. Locations may be left empty: the file's own path
@@ -46,6 +80,17 @@ pub trait Cataloger: Send + Sync + 'static {
 pub struct CatalogerAnalyzer<C> {
     cataloger: C,
     name: &'static str,
+}
+
+/// An analyzer that knows which targets it belongs to.
+pub trait CatalogAnalyzer: Analyzer {
+    fn kind(&self) -> CatalogerKind;
+}
+
+impl<C: Cataloger> CatalogAnalyzer for CatalogerAnalyzer<C> {
+    fn kind(&self) -> CatalogerKind {
+        self.cataloger.kind()
+    }
 }
 
 impl<C: Cataloger> CatalogerAnalyzer<C> {

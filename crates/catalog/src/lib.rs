@@ -18,15 +18,25 @@ use std::sync::{Arc, OnceLock};
 use drydock_oci::engine::analyzer::Analyzer;
 
 pub use assemble::inventory;
-pub use cataloger::{CATALOG_PREFIX, Catalogued, Cataloger, CatalogerAnalyzer};
+pub use cataloger::{
+    CATALOG_PREFIX, CatalogAnalyzer, Catalogued, Cataloger, CatalogerAnalyzer, CatalogerKind, TargetKind,
+};
 
 /// Every cataloger and the OS detector, ready to hand to `drydock_oci::scan`.
 pub fn analyzers() -> Vec<Arc<dyn Analyzer>> {
-    static ALL: OnceLock<Vec<Arc<dyn Analyzer>>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut all: Vec<Arc<dyn Analyzer>> = vec![Arc::new(os_release::OsReleaseAnalyzer)];
-        all.extend(ecosystems::all());
-        all
-    })
-    .clone()
+    analyzers_for(TargetKind::Image)
+}
+
+/// The OS detector and the catalogers that `target` runs.
+pub fn analyzers_for(target: TargetKind) -> Vec<Arc<dyn Analyzer>> {
+    static ALL: OnceLock<Vec<Arc<dyn CatalogAnalyzer>>> = OnceLock::new();
+    let catalogers = ALL.get_or_init(ecosystems::all);
+    let mut chosen: Vec<Arc<dyn Analyzer>> = vec![Arc::new(os_release::OsReleaseAnalyzer)];
+    for cataloger in catalogers {
+        if target.runs(cataloger.kind()) {
+            let analyzer: Arc<dyn Analyzer> = cataloger.clone();
+            chosen.push(analyzer);
+        }
+    }
+    chosen
 }

@@ -2,11 +2,12 @@
 //! (`tests/fixtures/images/<name>.expected.json`): no package missing, none extra, versions,
 //! source packages, locations and layers right.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+mod common;
 
-use drydock_model::{Ecosystem, Inventory};
-use drydock_oci::{ImageRef, OpenOptions, ScanOptions};
+use std::collections::BTreeSet;
+
+use common::{expected, inventory_of};
+use drydock_model::Ecosystem;
 use serde_json::Value;
 
 const IMAGES: [&str; 8] = [
@@ -19,26 +20,6 @@ const IMAGES: [&str; 8] = [
     "distroless-style",
     "debian-nosec",
 ];
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images")
-}
-
-fn expected(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixtures().join(format!("{name}.expected.json"))).unwrap()).unwrap()
-}
-
-pub fn inventory_of(name: &str) -> Inventory {
-    let text = format!("oci:{}:{name}", fixtures().join("oci").display());
-    let reference: ImageRef = text.parse().unwrap();
-    let opened = drydock_oci::open(&reference, &text, &OpenOptions::default()).unwrap();
-    let options = ScanOptions {
-        cache: None,
-        ..ScanOptions::default()
-    };
-    let scan = drydock_oci::scan(opened, &drydock_catalog::analyzers(), &options).unwrap();
-    drydock_catalog::inventory(&scan)
-}
 
 fn deb_truth(truth: &Value) -> BTreeSet<(String, String, String, String, String, String, u64)> {
     truth["packages"]["deb"]

@@ -8,7 +8,7 @@ use std::io::Read;
 use drydock_model::{Ecosystem, Package, SourcePackage};
 use drydock_oci::engine::analyzer::{EntryMeta, Interest};
 
-use crate::{Catalogued, Cataloger};
+use crate::{Catalogued, Cataloger, CatalogerKind};
 
 const MAX_STATUS_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -21,6 +21,10 @@ impl Cataloger for Dpkg {
 
     fn version(&self) -> u32 {
         1
+    }
+
+    fn kind(&self) -> CatalogerKind {
+        CatalogerKind::Installed
     }
 
     fn interest(&self) -> Interest {

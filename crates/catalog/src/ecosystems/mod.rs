@@ -5,11 +5,11 @@ pub mod dpkg;
 
 use std::sync::Arc;
 
-use drydock_oci::engine::analyzer::Analyzer;
+use crate::cataloger::{CatalogAnalyzer, CatalogerAnalyzer};
 
-use crate::CatalogerAnalyzer;
-
-/// Every ecosystem's cataloger as an analyzer.
-pub fn all() -> Vec<Arc<dyn Analyzer>> {
-    vec![Arc::new(CatalogerAnalyzer::new(dpkg::Dpkg))]
+/// Every ecosystem's cataloger as an analyzer. One line per cataloger.
+pub fn all() -> Vec<Arc<dyn CatalogAnalyzer>> {
+    vec![
+        Arc::new(CatalogerAnalyzer::new(dpkg::Dpkg)),
+    ]
 }
