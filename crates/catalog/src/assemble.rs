@@ -16,14 +16,21 @@ pub fn inventory(scan: &ImageScan) -> Inventory {
     for (layer, facts) in scan.layers.iter().enumerate() {
         let diff_id = scan.description.layers.get(layer).and_then(|l| l.diff_id.clone());
         for output in &facts.outputs {
-            let Some(cataloger) = output.analyzer.strip_prefix(CATALOG_PREFIX) else { continue };
+            let Some(cataloger) = output.analyzer.strip_prefix(CATALOG_PREFIX) else {
+                continue;
+            };
             if !scan.merged.is_visible(&output.path, layer) {
                 continue;
             }
             let found: Catalogued = match serde_json::from_value(output.value.clone()) {
                 Ok(found) => found,
                 Err(e) => {
-                    warnings.push(warning(cataloger, &output.path, layer, format!("unreadable cached result: {e}")));
+                    warnings.push(warning(
+                        cataloger,
+                        &output.path,
+                        layer,
+                        format!("unreadable cached result: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -68,7 +75,12 @@ fn warning(cataloger: &str, path: &str, layer: usize, message: String) -> Catalo
 
 /// Adds a package, or merges its locations, catalogers and facts into the one already found.
 fn merge_into(packages: &mut BTreeMap<(Ecosystem, String, String, String), Package>, package: Package) {
-    let key = (package.ecosystem, package.name.clone(), package.version.clone(), package.purl.clone());
+    let key = (
+        package.ecosystem,
+        package.name.clone(),
+        package.version.clone(),
+        package.purl.clone(),
+    );
     match packages.get_mut(&key) {
         None => {
             packages.insert(key, package);
@@ -109,7 +121,9 @@ fn merge_into(packages: &mut BTreeMap<(Ecosystem, String, String, String), Packa
 /// symlinks (`/etc/os-release -> ../usr/lib/os-release`) inside the image.
 fn detect_os(scan: &ImageScan) -> Option<OsRelease> {
     for wanted in OS_FILES {
-        let Ok(Some((resolved, entry))) = scan.merged.resolve(wanted) else { continue };
+        let Ok(Some((resolved, entry))) = scan.merged.resolve(wanted) else {
+            continue;
+        };
         let facts = scan.layers.get(entry.layer)?;
         let output = facts
             .outputs
@@ -140,12 +154,22 @@ fn finish_os_purl(package: &mut Package, os: Option<&OsRelease>) {
     let distro = os.and_then(|o| o.version_id.as_ref().map(|v| format!("{}-{v}", o.id)));
     let arch = package.properties.get("architecture").cloned().unwrap_or_default();
     let epoch = package.properties.get("epoch").cloned().unwrap_or_default();
-    let upstream = package.source.as_ref().filter(|s| s.name != package.name).map(|s| s.name.clone());
+    let upstream = package
+        .source
+        .as_ref()
+        .filter(|s| s.name != package.name)
+        .map(|s| s.name.clone());
     let mut qualifiers: Vec<(&str, &str)> = vec![("arch", &arch), ("distro", distro.as_deref().unwrap_or(""))];
     if package.ecosystem == Ecosystem::Rpm {
         qualifiers.push(("epoch", &epoch));
     }
     let upstream = upstream.unwrap_or_default();
     qualifiers.push(("upstream", &upstream));
-    package.purl = purl::build(package.ecosystem.purl_type(), Some(namespace), &package.name, &package.version, &qualifiers);
+    package.purl = purl::build(
+        package.ecosystem.purl_type(),
+        Some(namespace),
+        &package.name,
+        &package.version,
+        &qualifiers,
+    );
 }

@@ -132,6 +132,8 @@ impl<C: Cataloger> Analyzer for CatalogerAnalyzer<C> {
                 package.found_by.push(self.cataloger.name().to_string());
             }
         }
-        serde_json::to_value(&found).map(Some).map_err(|e| format!("encoding packages: {e}"))
+        serde_json::to_value(&found)
+            .map(Some)
+            .map_err(|e| format!("encoding packages: {e}"))
     }
 }

@@ -19,7 +19,7 @@ use drydock_oci::engine::analyzer::Analyzer;
 
 pub use assemble::inventory;
 pub use cataloger::{
-    CATALOG_PREFIX, CatalogAnalyzer, Catalogued, Cataloger, CatalogerAnalyzer, CatalogerKind, TargetKind,
+    CATALOG_PREFIX, CatalogAnalyzer, Cataloger, CatalogerAnalyzer, CatalogerKind, Catalogued, TargetKind,
 };
 
 /// Every cataloger and the OS detector, ready to hand to `drydock_oci::scan`.

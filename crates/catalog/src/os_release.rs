@@ -80,7 +80,9 @@ pub fn parse_os_release(text: &str, path: &str) -> Option<OsRelease> {
         if line.starts_with('#') {
             continue;
         }
-        let Some((key, raw)) = line.split_once('=') else { continue };
+        let Some((key, raw)) = line.split_once('=') else {
+            continue;
+        };
         let value = unquote(raw.trim());
         let value = Some(value).filter(|v| !v.is_empty());
         match key.trim() {
@@ -88,7 +90,11 @@ pub fn parse_os_release(text: &str, path: &str) -> Option<OsRelease> {
             "VERSION_ID" => os.version_id = value,
             "VERSION_CODENAME" => os.version_codename = value,
             "PRETTY_NAME" => os.pretty_name = value,
-            "ID_LIKE" => os.id_like = value.map(|v| v.split_whitespace().map(str::to_string).collect()).unwrap_or_default(),
+            "ID_LIKE" => {
+                os.id_like = value
+                    .map(|v| v.split_whitespace().map(str::to_string).collect())
+                    .unwrap_or_default()
+            }
             _ => {}
         }
     }
@@ -158,7 +164,11 @@ mod tests {
 
     #[test]
     fn parses_quoting_and_id_like() {
-        let os = parse_os_release("ID='ubuntu'\nID_LIKE=\"debian fedora\"\nVERSION_ID=\"22.04\"\n# c\n", "/x").unwrap();
+        let os = parse_os_release(
+            "ID='ubuntu'\nID_LIKE=\"debian fedora\"\nVERSION_ID=\"22.04\"\n# c\n",
+            "/x",
+        )
+        .unwrap();
         assert_eq!(os.id, "ubuntu");
         assert_eq!(os.id_like, ["debian", "fedora"]);
         assert!(parse_os_release("NAME=x\n", "/x").is_none());

@@ -30,7 +30,10 @@ fn deb_truth(truth: &Value) -> BTreeSet<(String, String, String, String, String,
             let name = p["name"].as_str().unwrap().to_string();
             let version = p["version"].as_str().unwrap().to_string();
             let source = p["source"].as_str().map(str::to_string).unwrap_or_else(|| name.clone());
-            let source_version = p["source_version"].as_str().map(str::to_string).unwrap_or_else(|| version.clone());
+            let source_version = p["source_version"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| version.clone());
             (
                 name,
                 version,
@@ -49,13 +52,27 @@ fn os_and_deb_packages_match_the_ground_truth() {
     for name in IMAGES {
         let truth = expected(name);
         let inventory = inventory_of(name);
-        let os = inventory.os.as_ref().unwrap_or_else(|| panic!("{name}: no OS detected"));
+        let os = inventory
+            .os
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: no OS detected"));
         assert_eq!(os.id, truth["os"]["id"].as_str().unwrap(), "{name}");
         assert_eq!(os.version_id.as_deref(), truth["os"]["version_id"].as_str(), "{name}");
-        assert_eq!(os.version_codename.as_deref(), truth["os"]["version_codename"].as_str(), "{name}");
-        let want_path = truth["os"]["resolved_path"].as_str().or(truth["os"]["path"].as_str()).unwrap();
+        assert_eq!(
+            os.version_codename.as_deref(),
+            truth["os"]["version_codename"].as_str(),
+            "{name}"
+        );
+        let want_path = truth["os"]["resolved_path"]
+            .as_str()
+            .or(truth["os"]["path"].as_str())
+            .unwrap();
         assert_eq!(os.path, want_path, "{name}");
-        assert_eq!(os.layer, truth["os"]["layer_index"].as_u64().map(|l| l as usize), "{name}");
+        assert_eq!(
+            os.layer,
+            truth["os"]["layer_index"].as_u64().map(|l| l as usize),
+            "{name}"
+        );
 
         let got: BTreeSet<_> = inventory
             .packages
@@ -78,7 +95,10 @@ fn os_and_deb_packages_match_the_ground_truth() {
         let want = deb_truth(&truth);
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "{name}: missing {missing:#?}\nextra {extra:#?}");
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{name}: missing {missing:#?}\nextra {extra:#?}"
+        );
         assert!(inventory.warnings.is_empty(), "{name}: {:?}", inventory.warnings);
     }
 }
@@ -87,5 +107,11 @@ fn os_and_deb_packages_match_the_ground_truth() {
 fn deb_purls_name_the_distribution() {
     let inventory = inventory_of("debian-min");
     let libc = inventory.packages.iter().find(|p| p.name == "libc6").unwrap();
-    assert_eq!(libc.purl, format!("pkg:deb/debian/libc6@{}?arch=amd64&distro=debian-12&upstream=glibc", libc.version.replace('+', "%2B")));
+    assert_eq!(
+        libc.purl,
+        format!(
+            "pkg:deb/debian/libc6@{}?arch=amd64&distro=debian-12&upstream=glibc",
+            libc.version.replace('+', "%2B")
+        )
+    );
 }

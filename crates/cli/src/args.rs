@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "drydock", version, about = "Container security from build to run", propagate_version = true)]
+#[command(
+    name = "drydock",
+    version,
+    about = "Container security from build to run",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -35,7 +35,9 @@ pub fn inspect_table(out: &mut impl Write, image: &ImageDescription) -> io::Resu
 
 fn new_table() -> Table {
     let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table
 }
 
@@ -47,11 +49,17 @@ fn summary_table(image: &ImageDescription) -> Table {
     let mut table = new_table();
     table.set_header(vec!["Image", &image.reference]);
     table.add_row(vec!["Source".to_string(), image.source.clone()]);
-    table.add_row(vec!["Manifest digest".to_string(), or_dash(image.manifest_digest.as_ref().map(|d| d.to_string()))]);
+    table.add_row(vec![
+        "Manifest digest".to_string(),
+        or_dash(image.manifest_digest.as_ref().map(|d| d.to_string())),
+    ]);
     if let Some(index) = &image.index_digest {
         table.add_row(vec!["Index digest".to_string(), index.to_string()]);
     }
-    table.add_row(vec!["Config digest".to_string(), or_dash(image.config_digest.as_ref().map(|d| d.to_string()))]);
+    table.add_row(vec![
+        "Config digest".to_string(),
+        or_dash(image.config_digest.as_ref().map(|d| d.to_string())),
+    ]);
     table.add_row(vec!["Platform".to_string(), image.platform.to_string()]);
     table.add_row(vec!["Created".to_string(), or_dash(image.created.clone())]);
     table
@@ -77,8 +85,19 @@ fn config_table(image: &ImageDescription) -> Table {
     let config = &image.config;
     let mut table = new_table();
     table.set_header(vec!["Config", ""]);
-    let list = |items: &[String]| if items.is_empty() { "-".to_string() } else { items.join("\n") };
-    let argv = |items: &Option<Vec<String>>| items.as_ref().map(|v| format!("{v:?}")).unwrap_or_else(|| "-".to_string());
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "-".to_string()
+        } else {
+            items.join("\n")
+        }
+    };
+    let argv = |items: &Option<Vec<String>>| {
+        items
+            .as_ref()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_else(|| "-".to_string())
+    };
     table.add_row(vec!["User".to_string(), or_dash(config.user.clone())]);
     table.add_row(vec!["Env".to_string(), list(&config.env)]);
     table.add_row(vec!["Entrypoint".to_string(), argv(&config.entrypoint)]);

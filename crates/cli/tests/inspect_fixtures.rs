@@ -90,7 +90,10 @@ fn require_tool(tool: &str) {
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(found, "`{tool}` is needed by this test; .ci/run installs it (apt-get install {tool})");
+    assert!(
+        found,
+        "`{tool}` is needed by this test; .ci/run installs it (apt-get install {tool})"
+    );
 }
 
 /// Serializes the generation of archives that several tests share.
@@ -113,7 +116,10 @@ fn docker_archive(name: &str) -> PathBuf {
         let status = Command::new("skopeo")
             .args(["copy", "--quiet"])
             .arg(format!("oci:{}:latest", layout.display()))
-            .arg(format!("docker-archive:{}:drydock-fixture/{name}:latest", out.display()))
+            .arg(format!(
+                "docker-archive:{}:drydock-fixture/{name}:latest",
+                out.display()
+            ))
             .status()
             .expect("run skopeo");
         assert!(status.success(), "skopeo copy of {name} to a docker-archive failed");
@@ -134,18 +140,25 @@ fn oci_archive(name: &str) -> PathBuf {
         let index: Value = serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap()).unwrap();
         let file = std::fs::File::create(&out).unwrap();
         let mut builder = tar::Builder::new(file);
-        builder.append_path_with_name(layout.join("oci-layout"), "oci-layout").unwrap();
-        builder.append_path_with_name(layout.join("index.json"), "index.json").unwrap();
+        builder
+            .append_path_with_name(layout.join("oci-layout"), "oci-layout")
+            .unwrap();
+        builder
+            .append_path_with_name(layout.join("index.json"), "index.json")
+            .unwrap();
         let manifest_digest = index["manifests"][0]["digest"].as_str().unwrap();
         let mut blobs = vec![manifest_digest.to_string()];
-        let manifest: Value = serde_json::from_slice(&std::fs::read(blob_path(&layout, manifest_digest)).unwrap()).unwrap();
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(blob_path(&layout, manifest_digest)).unwrap()).unwrap();
         blobs.push(manifest["config"]["digest"].as_str().unwrap().to_string());
         for layer in manifest["layers"].as_array().unwrap() {
             blobs.push(layer["digest"].as_str().unwrap().to_string());
         }
         for digest in blobs {
             let name = format!("blobs/{}", digest.replace(':', "/"));
-            builder.append_path_with_name(blob_path(&layout, &digest), name).unwrap();
+            builder
+                .append_path_with_name(blob_path(&layout, &digest), name)
+                .unwrap();
         }
         builder.finish().unwrap();
     }
@@ -164,7 +177,10 @@ fn metadata_matches_the_ground_truth_for_every_fixture() {
         assert_eq!(inspected["manifest_digest"], truth["manifest_digest"], "{name}");
         assert_eq!(inspected["config_digest"], truth["config_digest"], "{name}");
         assert_eq!(inspected["platform"]["os"], truth["platform"]["os"], "{name}");
-        assert_eq!(inspected["platform"]["architecture"], truth["platform"]["architecture"], "{name}");
+        assert_eq!(
+            inspected["platform"]["architecture"], truth["platform"]["architecture"],
+            "{name}"
+        );
         let layers = inspected["layers"].as_array().unwrap();
         let truth_layers = truth["layers"].as_array().unwrap();
         assert_eq!(layers.len(), truth_layers.len(), "{name}");
@@ -175,12 +191,36 @@ fn metadata_matches_the_ground_truth_for_every_fixture() {
         }
         let config = &inspected["config"];
         let want = &truth["config"];
-        assert_eq!(config["cmd"], want.get("Cmd").cloned().unwrap_or(Value::Null), "{name} Cmd");
-        assert_eq!(config["entrypoint"], want.get("Entrypoint").cloned().unwrap_or(Value::Null), "{name} Entrypoint");
-        assert_eq!(config["env"], want.get("Env").cloned().unwrap_or(Value::Array(vec![])), "{name} Env");
-        assert_eq!(config["working_dir"], want.get("WorkingDir").cloned().unwrap_or(Value::Null), "{name} WorkingDir");
-        assert_eq!(config["user"], want.get("User").cloned().unwrap_or(Value::Null), "{name} User");
-        assert_eq!(config["labels"], want.get("Labels").cloned().unwrap_or(Value::Object(Default::default())), "{name}");
+        assert_eq!(
+            config["cmd"],
+            want.get("Cmd").cloned().unwrap_or(Value::Null),
+            "{name} Cmd"
+        );
+        assert_eq!(
+            config["entrypoint"],
+            want.get("Entrypoint").cloned().unwrap_or(Value::Null),
+            "{name} Entrypoint"
+        );
+        assert_eq!(
+            config["env"],
+            want.get("Env").cloned().unwrap_or(Value::Array(vec![])),
+            "{name} Env"
+        );
+        assert_eq!(
+            config["working_dir"],
+            want.get("WorkingDir").cloned().unwrap_or(Value::Null),
+            "{name} WorkingDir"
+        );
+        assert_eq!(
+            config["user"],
+            want.get("User").cloned().unwrap_or(Value::Null),
+            "{name} User"
+        );
+        assert_eq!(
+            config["labels"],
+            want.get("Labels").cloned().unwrap_or(Value::Object(Default::default())),
+            "{name}"
+        );
         let ports: Vec<String> = want
             .get("ExposedPorts")
             .and_then(Value::as_object)
@@ -209,8 +249,18 @@ fn archives_give_the_same_files_as_the_layout() {
         assert_eq!(oci["manifest_digest"], layout["manifest_digest"], "oci-archive {name}");
         let docker = inspect(&format!("docker-archive:{}", docker_archive(name).display()));
         assert_eq!(docker["files"], layout["files"], "docker-archive {name}");
-        assert_eq!(docker["config_digest"], layout["config_digest"], "docker-archive {name}");
-        let diff_ids = |v: &Value| -> Vec<Value> { v["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect() };
+        assert_eq!(
+            docker["config_digest"], layout["config_digest"],
+            "docker-archive {name}"
+        );
+        let diff_ids = |v: &Value| -> Vec<Value> {
+            v["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["diff_id"].clone())
+                .collect()
+        };
         assert_eq!(diff_ids(&docker), diff_ids(&layout), "docker-archive {name}");
     }
 }
@@ -222,8 +272,14 @@ fn multi_image_docker_archive_selects_by_name() {
         &[docker_archive("distroless-style"), docker_archive("layers-whiteout")],
         &scratch().join("two-images.docker.tar"),
     );
-    let layout = inspect(&format!("oci:{}", fixtures().join("oci").join("layers-whiteout").display()));
-    let chosen = inspect(&format!("docker-archive:{}:drydock-fixture/layers-whiteout:latest", merged.display()));
+    let layout = inspect(&format!(
+        "oci:{}",
+        fixtures().join("oci").join("layers-whiteout").display()
+    ));
+    let chosen = inspect(&format!(
+        "docker-archive:{}:drydock-fixture/layers-whiteout:latest",
+        merged.display()
+    ));
     assert_eq!(chosen["files"], layout["files"]);
     let unnamed = Command::new(cargo_bin("drydock"))
         .args(["--no-cache", "image", "inspect"])
@@ -232,7 +288,10 @@ fn multi_image_docker_archive_selects_by_name() {
         .unwrap();
     assert_eq!(unnamed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&unnamed.stderr);
-    assert!(stderr.contains("holds 2 images") && stderr.contains("layers-whiteout:latest"), "{stderr}");
+    assert!(
+        stderr.contains("holds 2 images") && stderr.contains("layers-whiteout:latest"),
+        "{stderr}"
+    );
 }
 
 /// Concatenates docker-archives into one with a combined manifest.json, as `docker save a b`
@@ -265,7 +324,9 @@ fn merge_docker_archives(inputs: &[PathBuf], out: &Path) -> PathBuf {
     header.set_size(manifest.len() as u64);
     header.set_mode(0o644);
     header.set_cksum();
-    builder.append_data(&mut header, "manifest.json", manifest.as_slice()).unwrap();
+    builder
+        .append_data(&mut header, "manifest.json", manifest.as_slice())
+        .unwrap();
     builder.finish().unwrap();
     out.to_path_buf()
 }
@@ -276,7 +337,10 @@ fn layers_whiteout_merged_view_is_exactly_as_built() {
     let truth = expected("layers-whiteout");
     let layers = file_layers(&inspected);
     for present in truth["planted"]["present_files"].as_array().unwrap() {
-        assert!(layers.contains_key(present.as_str().unwrap()), "{present} must be present");
+        assert!(
+            layers.contains_key(present.as_str().unwrap()),
+            "{present} must be present"
+        );
     }
     for absent in truth["planted"]["absent_files"].as_array().unwrap() {
         assert!(!layers.contains_key(absent.as_str().unwrap()), "{absent} must be gone");
@@ -288,7 +352,10 @@ fn layers_whiteout_merged_view_is_exactly_as_built() {
         ("/opt/gone".to_string(), 2),
         ("/opt/gone/y.txt".to_string(), 2),
     ];
-    assert_eq!(opt.iter().map(|(p, l)| ((*p).clone(), **l)).collect::<Vec<_>>(), expected_opt);
+    assert_eq!(
+        opt.iter().map(|(p, l)| ((*p).clone(), **l)).collect::<Vec<_>>(),
+        expected_opt
+    );
     // The status file the top layer rewrote, and e2fsprogs' files still there from layer 0.
     assert_eq!(layers.get("/var/lib/dpkg/status"), Some(&2));
     assert_eq!(layers.get("/sbin/mke2fs").or(layers.get("/usr/sbin/mke2fs")), Some(&0));
@@ -318,13 +385,21 @@ fn os_release_symlink_and_setuid_files_are_as_the_ground_truth_says() {
         .iter()
         .filter(|(k, _)| k.contains("setuid") || k.contains("setgid"))
         .flat_map(|(_, v)| v.as_array().cloned().unwrap_or_default())
-        .filter_map(|v| v.get("path").and_then(Value::as_str).map(str::to_string).or(v.as_str().map(str::to_string)))
+        .filter_map(|v| {
+            v.get("path")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or(v.as_str().map(str::to_string))
+        })
         .collect();
     want.sort();
     want.dedup();
     assert!(!want.is_empty(), "ground truth lists setuid/setgid files");
     for path in &want {
-        assert!(setuid_like.contains(path), "{path} should be setuid/setgid in the merged view");
+        assert!(
+            setuid_like.contains(path),
+            "{path} should be setuid/setgid in the merged view"
+        );
     }
     assert_eq!(files["/usr/local/bin/suid-tool"]["mode"].as_u64().unwrap(), 0o4755);
 }
@@ -336,18 +411,40 @@ fn docker_engine_gives_the_same_files_as_the_layout() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !engine_up {
-        eprintln!("SKIP docker_engine_gives_the_same_files_as_the_layout: no Docker Engine answers on this machine (`docker info` failed)");
+        eprintln!(
+            "SKIP docker_engine_gives_the_same_files_as_the_layout: no Docker Engine answers on this machine (`docker info` failed)"
+        );
         return;
     }
     for name in ["distroless-style", "layers-whiteout"] {
         let archive = docker_archive(name);
-        let load = Command::new("docker").arg("load").arg("-i").arg(&archive).output().unwrap();
-        assert!(load.status.success(), "docker load: {}", String::from_utf8_lossy(&load.stderr));
-        let tag = if name == "distroless-style" { "distroless-style:latest".to_string() } else { format!("drydock-fixture/{name}:latest") };
+        let load = Command::new("docker")
+            .arg("load")
+            .arg("-i")
+            .arg(&archive)
+            .output()
+            .unwrap();
+        assert!(
+            load.status.success(),
+            "docker load: {}",
+            String::from_utf8_lossy(&load.stderr)
+        );
+        let tag = if name == "distroless-style" {
+            "distroless-style:latest".to_string()
+        } else {
+            format!("drydock-fixture/{name}:latest")
+        };
         let layout = inspect(&format!("oci:{}", fixtures().join("oci").join(name).display()));
         let engine = inspect(&format!("docker:{tag}"));
         assert_eq!(engine["files"], layout["files"], "docker:{tag}");
-        let diff_ids = |v: &Value| -> Vec<Value> { v["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect() };
+        let diff_ids = |v: &Value| -> Vec<Value> {
+            v["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["diff_id"].clone())
+                .collect()
+        };
         assert_eq!(diff_ids(&engine), diff_ids(&layout), "docker:{tag}");
     }
     let missing = Command::new(cargo_bin("drydock"))
@@ -383,8 +480,15 @@ fn unpacked_root_filesystem_gives_the_same_files() {
                 fact.1 = "file".to_string();
                 fact.6 = None;
             }
-            let got = dir_facts.get(&fact.0).unwrap_or_else(|| panic!("dir:{name} lacks {}", fact.0));
-            assert_eq!((&got.1, got.2, got.3, got.4, &got.6), (&fact.1, fact.2, fact.3, fact.4, &fact.6), "{}", fact.0);
+            let got = dir_facts
+                .get(&fact.0)
+                .unwrap_or_else(|| panic!("dir:{name} lacks {}", fact.0));
+            assert_eq!(
+                (&got.1, got.2, got.3, got.4, &got.6),
+                (&fact.1, fact.2, fact.3, fact.4, &fact.6),
+                "{}",
+                fact.0
+            );
             if fact.1 == "file" {
                 assert_eq!(got.5, fact.5, "size of {}", fact.0);
             }

@@ -35,7 +35,11 @@ fn drydock(args: &[&str], stdin: Option<&str>) -> Output {
 
 fn inspect_json(args: &[&str], stdin: Option<&str>) -> Value {
     let output = drydock(args, stdin);
-    assert!(output.status.success(), "drydock {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "drydock {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -48,16 +52,43 @@ fn registry_gives_the_same_files_as_the_layout() {
     let registry = TestRegistry::start(RegistryAuth::Anonymous);
     for name in ["distroless-style", "layers-whiteout"] {
         registry.push(name, &format!("fixtures/{name}:v1"));
-        let layout = inspect_json(&["image", "inspect", &format!("oci:{}", fixtures().join("oci").join(name).display()), "--files", "--format", "json"], None);
-        let remote = inspect_json(&["image", "inspect", &format!("{}/fixtures/{name}:v1", registry.addr()), "--files", "--format", "json"], None);
+        let layout = inspect_json(
+            &[
+                "image",
+                "inspect",
+                &format!("oci:{}", fixtures().join("oci").join(name).display()),
+                "--files",
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        let remote = inspect_json(
+            &[
+                "image",
+                "inspect",
+                &format!("{}/fixtures/{name}:v1", registry.addr()),
+                "--files",
+                "--format",
+                "json",
+            ],
+            None,
+        );
         assert_eq!(remote["files"], layout["files"], "{name}");
         assert_eq!(remote["manifest_digest"], layout["manifest_digest"], "{name}");
         assert_eq!(remote["source"], "registry");
-        let by_digest = format!("{}/fixtures/{name}@{}", registry.addr(), layout["manifest_digest"].as_str().unwrap());
+        let by_digest = format!(
+            "{}/fixtures/{name}@{}",
+            registry.addr(),
+            layout["manifest_digest"].as_str().unwrap()
+        );
         let pinned = inspect_json(&["image", "inspect", &by_digest, "--format", "json"], None);
         assert_eq!(pinned["config_digest"], layout["config_digest"], "{name}");
     }
-    let missing = drydock(&["image", "inspect", &format!("{}/fixtures/nothing:v1", registry.addr())], None);
+    let missing = drydock(
+        &["image", "inspect", &format!("{}/fixtures/nothing:v1", registry.addr())],
+        None,
+    );
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
     assert!(missing.stdout.is_empty());
@@ -86,17 +117,49 @@ fn platform_is_chosen_from_an_image_index() {
     registry.put_manifest("multi", "latest", OCI_INDEX, &index);
     let reference = format!("{}/multi:latest", registry.addr());
 
-    let arm = inspect_json(&["image", "inspect", &reference, "--platform", "linux/arm64", "--format", "json", "--files"], None);
+    let arm = inspect_json(
+        &[
+            "image",
+            "inspect",
+            &reference,
+            "--platform",
+            "linux/arm64",
+            "--format",
+            "json",
+            "--files",
+        ],
+        None,
+    );
     assert_eq!(arm["manifest_digest"], sha256(&arm64));
     assert_eq!(arm["index_digest"], sha256(&index));
-    assert!(arm["files"].as_array().unwrap().iter().any(|f| f["path"] == "/opt/gone/y.txt"));
-    let amd = inspect_json(&["image", "inspect", &reference, "--platform", "linux/amd64", "--format", "json"], None);
+    assert!(
+        arm["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "/opt/gone/y.txt")
+    );
+    let amd = inspect_json(
+        &[
+            "image",
+            "inspect",
+            &reference,
+            "--platform",
+            "linux/amd64",
+            "--format",
+            "json",
+        ],
+        None,
+    );
     assert_eq!(amd["manifest_digest"], sha256(&amd64));
 
     let none = drydock(&["image", "inspect", &reference, "--platform", "linux/s390x"], None);
     assert_eq!(none.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&none.stderr);
-    assert!(stderr.contains("no image for platform linux/s390x") && stderr.contains("linux/amd64, linux/arm64/v8"), "{stderr}");
+    assert!(
+        stderr.contains("no image for platform linux/s390x") && stderr.contains("linux/amd64, linux/arm64/v8"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -107,12 +170,30 @@ fn credentials_from_password_stdin() {
     });
     registry.push("distroless-style", "private/app:1");
     let reference = format!("{}/private/app:1", registry.addr());
-    let ok = inspect_json(&["image", "inspect", &reference, "--username", "ci", "--password-stdin", "--format", "json"], Some("s3cret-pass\n"));
+    let ok = inspect_json(
+        &[
+            "image",
+            "inspect",
+            &reference,
+            "--username",
+            "ci",
+            "--password-stdin",
+            "--format",
+            "json",
+        ],
+        Some("s3cret-pass\n"),
+    );
     assert!(ok["config_digest"].is_string());
-    let wrong = drydock(&["image", "inspect", &reference, "--username", "ci", "--password-stdin"], Some("nope\n"));
+    let wrong = drydock(
+        &["image", "inspect", &reference, "--username", "ci", "--password-stdin"],
+        Some("nope\n"),
+    );
     assert_eq!(wrong.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&wrong.stderr);
-    assert!(stderr.contains("authentication to") && !stderr.contains("nope"), "{stderr}");
+    assert!(
+        stderr.contains("authentication to") && !stderr.contains("nope"),
+        "{stderr}"
+    );
     let anonymous = drydock(&["image", "inspect", &reference], None);
     assert_eq!(anonymous.status.code(), Some(1));
 }

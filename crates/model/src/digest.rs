@@ -71,8 +71,7 @@ impl FromStr for Digest {
             "sha512" => (Algorithm::Sha512, 128),
             _ => return Err(DigestError::UnsupportedAlgorithm(s.to_string())),
         };
-        let well_formed =
-            hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let well_formed = hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !well_formed {
             return Err(DigestError::BadHex(s.to_string()));
         }
@@ -132,6 +131,9 @@ mod tests {
             format!("sha256:{}", "A".repeat(64)).parse::<Digest>(),
             Err(DigestError::BadHex(_))
         ));
-        assert!(matches!("sha256:../../etc".parse::<Digest>(), Err(DigestError::BadHex(_))));
+        assert!(matches!(
+            "sha256:../../etc".parse::<Digest>(),
+            Err(DigestError::BadHex(_))
+        ));
     }
 }

@@ -14,10 +14,6 @@ mod platform;
 pub mod purl;
 
 pub use digest::{Digest, DigestError};
-pub use image::{
-    FileKind, FileRecord, Healthcheck, ImageConfigSummary, ImageDescription, LayerDescription,
-};
-pub use package::{
-    CatalogWarning, Ecosystem, Inventory, OsRelease, Package, PackageLocation, SourcePackage,
-};
+pub use image::{FileKind, FileRecord, Healthcheck, ImageConfigSummary, ImageDescription, LayerDescription};
+pub use package::{CatalogWarning, Ecosystem, Inventory, OsRelease, Package, PackageLocation, SourcePackage};
 pub use platform::{Platform, PlatformError};

@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn parses_two_and_three_parts() {
-        assert_eq!("linux/amd64".parse::<Platform>().unwrap(), Platform::new("linux", "amd64", None));
+        assert_eq!(
+            "linux/amd64".parse::<Platform>().unwrap(),
+            Platform::new("linux", "amd64", None)
+        );
         let arm: Platform = "linux/arm/v7".parse().unwrap();
         assert_eq!(arm.to_string(), "linux/arm/v7");
         assert!("linux".parse::<Platform>().is_err());

@@ -47,11 +47,23 @@ mod tests {
     #[test]
     fn builds_canonical_purls() {
         assert_eq!(
-            build("deb", Some("debian"), "libc6", "2.36-9+deb12u14", &[("arch", "amd64"), ("distro", "debian-12")]),
+            build(
+                "deb",
+                Some("debian"),
+                "libc6",
+                "2.36-9+deb12u14",
+                &[("arch", "amd64"), ("distro", "debian-12")]
+            ),
             "pkg:deb/debian/libc6@2.36-9%2Bdeb12u14?arch=amd64&distro=debian-12"
         );
-        assert_eq!(build("npm", Some("@babel"), "core", "7.0.0", &[]), "pkg:npm/%40babel/core@7.0.0");
+        assert_eq!(
+            build("npm", Some("@babel"), "core", "7.0.0", &[]),
+            "pkg:npm/%40babel/core@7.0.0"
+        );
         assert_eq!(build("pypi", None, "pyyaml", "5.3", &[]), "pkg:pypi/pyyaml@5.3");
-        assert_eq!(build("deb", Some("debian"), "tzdata", "1:2.0", &[("x", "")]), "pkg:deb/debian/tzdata@1:2.0");
+        assert_eq!(
+            build("deb", Some("debian"), "tzdata", "1:2.0", &[("x", "")]),
+            "pkg:deb/debian/tzdata@1:2.0"
+        );
     }
 }

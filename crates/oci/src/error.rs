@@ -34,11 +34,7 @@ pub enum OciError {
     },
 
     #[error("{what}: size mismatch: the descriptor says {expected} bytes, the content has {actual}")]
-    SizeMismatch {
-        what: String,
-        expected: u64,
-        actual: u64,
-    },
+    SizeMismatch { what: String, expected: u64, actual: u64 },
 
     #[error("{what} is not valid: {reason}")]
     Invalid { what: String, reason: String },
@@ -47,10 +43,7 @@ pub enum OciError {
     UnsupportedMediaType { what: String, media_type: String },
 
     #[error("no image for platform {wanted} in the index; it has: {}", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
-    NoMatchingPlatform {
-        wanted: String,
-        available: Vec<String>,
-    },
+    NoMatchingPlatform { wanted: String, available: Vec<String> },
 
     #[error("layer {index} ({layer}){}: {reason}", entry.as_deref().map(|e| format!(", entry `{e}`")).unwrap_or_default())]
     Layer {

@@ -111,19 +111,36 @@ fn open_unnamed(reference: &ImageRef, user_text: &str, options: &OpenOptions) ->
     let opened = match reference {
         ImageRef::OciLayout { path, selector } => {
             let source = LayoutSource::open_dir(path, selector.clone())?;
-            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "oci", options)?))
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(
+                Box::new(source),
+                user_text,
+                "oci",
+                options,
+            )?))
         }
         ImageRef::OciArchive { path, selector } => {
             let source = LayoutSource::open_archive(path, selector.clone())?;
-            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "oci-archive", options)?))
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(
+                Box::new(source),
+                user_text,
+                "oci-archive",
+                options,
+            )?))
         }
         ImageRef::Registry(registry_ref) => {
             let source = RegistrySource::new(registry_ref.clone(), options.registry.clone())?;
-            OpenedImage::Resolved(Box::new(resolve_manifest_image(Box::new(source), user_text, "registry", options)?))
+            OpenedImage::Resolved(Box::new(resolve_manifest_image(
+                Box::new(source),
+                user_text,
+                "registry",
+                options,
+            )?))
         }
-        ImageRef::DockerArchive { path, name } => {
-            OpenedImage::Resolved(Box::new(docker_archive::resolve_file(path, name.as_deref(), user_text)?))
-        }
+        ImageRef::DockerArchive { path, name } => OpenedImage::Resolved(Box::new(docker_archive::resolve_file(
+            path,
+            name.as_deref(),
+            user_text,
+        )?)),
         ImageRef::Dir { path } => OpenedImage::Resolved(Box::new(crate::source::dir::resolve(path, user_text)?)),
         ImageRef::Docker { name } => OpenedImage::DockerStream(crate::source::docker_engine::export(
             name,
@@ -171,7 +188,10 @@ fn classify(fetched: &FetchedManifest, what: &str) -> Result<ManifestKind> {
             what: what.to_string(),
             media_type: other.to_string(),
         }),
-        None => Err(OciError::invalid(what.to_string(), "it is neither an image index nor an image manifest")),
+        None => Err(OciError::invalid(
+            what.to_string(),
+            "it is neither an image index nor an image manifest",
+        )),
     }
 }
 
@@ -186,8 +206,8 @@ pub fn resolve_manifest_image(
     let (manifest_fetch, index_digest) = match classify(&root, &format!("manifest {}", root.digest))? {
         ManifestKind::Manifest => (root, None),
         ManifestKind::Index => {
-            let index: ImageIndex =
-                serde_json::from_slice(&root.bytes).map_err(|e| OciError::invalid(format!("image index {}", root.digest), e))?;
+            let index: ImageIndex = serde_json::from_slice(&root.bytes)
+                .map_err(|e| OciError::invalid(format!("image index {}", root.digest), e))?;
             let wanted = options.platform.clone().unwrap_or_else(Platform::host);
             let chosen = choose_platform(&index, &wanted)?;
             let digest: Digest = chosen
@@ -202,7 +222,10 @@ pub fn resolve_manifest_image(
     };
     let what = format!("manifest {}", manifest_fetch.digest);
     if let ManifestKind::Index = classify(&manifest_fetch, &what)? {
-        return Err(OciError::invalid(what, "an index entry points to another index; nested indexes are not supported"));
+        return Err(OciError::invalid(
+            what,
+            "an index entry points to another index; nested indexes are not supported",
+        ));
     }
     let manifest: ImageManifest =
         serde_json::from_slice(&manifest_fetch.bytes).map_err(|e| OciError::invalid(what.clone(), e))?;
@@ -216,7 +239,12 @@ pub fn resolve_manifest_image(
     }
     let config_digest = descriptor_digest(config_descriptor, &what)?;
     let config_what = format!("config {config_digest}");
-    let config_bytes = read_small_blob(source.as_ref(), &config_what, &config_digest, Some(config_descriptor.size()))?;
+    let config_bytes = read_small_blob(
+        source.as_ref(),
+        &config_what,
+        &config_digest,
+        Some(config_descriptor.size()),
+    )?;
     let config = ConfigFile::parse(&config_bytes, &config_what)?;
     let diff_ids = config.diff_ids(&config_what)?;
     if diff_ids.len() != manifest.layers().len() {
@@ -231,7 +259,8 @@ pub fn resolve_manifest_image(
     }
     let history = config.layer_history(diff_ids.len());
     let mut layers = Vec::with_capacity(diff_ids.len());
-    for (index, ((descriptor, diff_id), created_by)) in manifest.layers().iter().zip(diff_ids).zip(history).enumerate() {
+    for (index, ((descriptor, diff_id), created_by)) in manifest.layers().iter().zip(diff_ids).zip(history).enumerate()
+    {
         let media_type = descriptor.media_type().to_string();
         let compression = Compression::from_media_type(&media_type).ok_or_else(|| OciError::UnsupportedMediaType {
             what: format!("layer {index} of {what}"),

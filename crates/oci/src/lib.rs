@@ -14,7 +14,7 @@ pub mod image;
 pub mod reference;
 pub mod source;
 
-pub use error::{OciError, Result};
 pub use engine::{ImageScan, ScanOptions, scan};
+pub use error::{OciError, Result};
 pub use image::{OpenOptions, OpenedImage, open};
 pub use reference::{ImageRef, RegistryRef, Selector};

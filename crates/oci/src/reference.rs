@@ -112,9 +112,7 @@ impl FromStr for ImageRef {
                 }
                 "docker" | "docker-daemon" => {
                     nonempty(rest)?;
-                    return Ok(ImageRef::Docker {
-                        name: rest.to_string(),
-                    });
+                    return Ok(ImageRef::Docker { name: rest.to_string() });
                 }
                 "dir" => {
                     nonempty(rest)?;
@@ -182,9 +180,7 @@ impl RegistryRef {
             validate_tag(tag).map_err(&bad)?;
         }
         let (registry, repository) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
+            Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
                 (first.to_string(), rest.to_string())
             }
             _ => (DOCKER_HUB.to_string(), name.to_string()),
@@ -258,7 +254,9 @@ fn validate_tag(tag: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("tag `{tag}` must be 1-128 of [A-Za-z0-9_.-], not starting with . or -"))
+        Err(format!(
+            "tag `{tag}` must be 1-128 of [A-Za-z0-9_.-], not starting with . or -"
+        ))
     }
 }
 
@@ -287,7 +285,10 @@ fn validate_repository(repository: &str) -> Result<(), String> {
                 }
                 _ => return false,
             }
-            if !bytes.get(i).is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            if !bytes
+                .get(i)
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
                 return false;
             }
         }
@@ -314,7 +315,9 @@ fn validate_registry(registry: &str) -> Result<(), String> {
     if host_ok && port_ok {
         Ok(())
     } else {
-        Err(format!("registry host `{registry}` is not a host name with an optional port"))
+        Err(format!(
+            "registry host `{registry}` is not a host name with an optional port"
+        ))
     }
 }
 
@@ -351,13 +354,23 @@ mod tests {
         assert_eq!(r.tag, None);
         assert_eq!(r.manifest_reference(), digest);
         let r = registry("127.0.0.1:5000/app:v1.2");
-        assert_eq!((r.registry.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", Some("v1.2")));
+        assert_eq!(
+            (r.registry.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", Some("v1.2"))
+        );
         assert_eq!(r.to_string(), "127.0.0.1:5000/app:v1.2");
     }
 
     #[test]
     fn rejects_bad_registry_references() {
-        for input in ["Debian:12", "debian:", "debian:-x", "a//b", "debian@sha256:12", "host:99999/x"] {
+        for input in [
+            "Debian:12",
+            "debian:",
+            "debian:-x",
+            "a//b",
+            "debian@sha256:12",
+            "host:99999/x",
+        ] {
             assert!(input.parse::<ImageRef>().is_err(), "{input} should be rejected");
         }
     }

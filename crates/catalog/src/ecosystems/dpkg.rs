@@ -8,7 +8,7 @@ use std::io::Read;
 use drydock_model::{Ecosystem, Package, SourcePackage};
 use drydock_oci::engine::analyzer::{EntryMeta, Interest};
 
-use crate::{Catalogued, Cataloger, CatalogerKind};
+use crate::{Cataloger, CatalogerKind, Catalogued};
 
 const MAX_STATUS_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -52,7 +52,9 @@ impl Cataloger for Dpkg {
             match package_from(&paragraph, in_status_d) {
                 Ok(Some(package)) => found.packages.push(package),
                 Ok(None) => {}
-                Err(reason) => found.warnings.push(format!("paragraph {} skipped: {reason}", number + 1)),
+                Err(reason) => found
+                    .warnings
+                    .push(format!("paragraph {} skipped: {reason}", number + 1)),
             }
         }
         Ok(found)
@@ -113,7 +115,9 @@ fn package_from(paragraph: &Paragraph, in_status_d: bool) -> Result<Option<Packa
         version: source_version.to_string(),
     });
     if let Some(architecture) = field(paragraph, "Architecture") {
-        package.properties.insert("architecture".into(), architecture.to_string());
+        package
+            .properties
+            .insert("architecture".into(), architecture.to_string());
     }
     if let Some(depends) = field(paragraph, "Depends") {
         package.dependencies = dependency_names(depends);
@@ -162,10 +166,16 @@ mod tests {
 
     #[test]
     fn reads_installed_packages_with_sources() {
-        let packages = Dpkg.catalog(&meta("/var/lib/dpkg/status"), &mut STATUS.as_bytes()).unwrap().packages;
+        let packages = Dpkg
+            .catalog(&meta("/var/lib/dpkg/status"), &mut STATUS.as_bytes())
+            .unwrap()
+            .packages;
         assert_eq!(packages.len(), 2, "e2fsprogs is not installed");
         let libc = &packages[0];
-        assert_eq!((libc.name.as_str(), libc.version.as_str()), ("libc6", "2.36-9+deb12u14"));
+        assert_eq!(
+            (libc.name.as_str(), libc.version.as_str()),
+            ("libc6", "2.36-9+deb12u14")
+        );
         assert_eq!(libc.source.as_ref().unwrap().name, "glibc");
         assert_eq!(libc.source.as_ref().unwrap().version, "2.36-9+deb12u14");
         assert_eq!(libc.properties["architecture"], "amd64");
@@ -174,8 +184,12 @@ mod tests {
 
     #[test]
     fn source_with_its_own_version() {
-        let text = "Package: libpcre2-8-0\nStatus: install ok installed\nSource: pcre2 (10.42-1)\nVersion: 10.42-1+b1\n";
-        let packages = Dpkg.catalog(&meta("/var/lib/dpkg/status"), &mut text.as_bytes()).unwrap().packages;
+        let text =
+            "Package: libpcre2-8-0\nStatus: install ok installed\nSource: pcre2 (10.42-1)\nVersion: 10.42-1+b1\n";
+        let packages = Dpkg
+            .catalog(&meta("/var/lib/dpkg/status"), &mut text.as_bytes())
+            .unwrap()
+            .packages;
         let source = packages[0].source.as_ref().unwrap();
         assert_eq!((source.name.as_str(), source.version.as_str()), ("pcre2", "10.42-1"));
     }
@@ -183,17 +197,32 @@ mod tests {
     #[test]
     fn distroless_files_have_no_status_and_md5sums_are_skipped() {
         let text = "Package: base-files\nVersion: 12.4+deb12u15\nArchitecture: amd64\n";
-        let packages = Dpkg.catalog(&meta("/var/lib/dpkg/status.d/base-files"), &mut text.as_bytes()).unwrap().packages;
+        let packages = Dpkg
+            .catalog(&meta("/var/lib/dpkg/status.d/base-files"), &mut text.as_bytes())
+            .unwrap()
+            .packages;
         assert_eq!(packages.len(), 1);
-        let none = Dpkg.catalog(&meta("/var/lib/dpkg/status.d/base-files.md5sums"), &mut "abc  /x\n".as_bytes()).unwrap();
+        let none = Dpkg
+            .catalog(
+                &meta("/var/lib/dpkg/status.d/base-files.md5sums"),
+                &mut "abc  /x\n".as_bytes(),
+            )
+            .unwrap();
         assert!(none.packages.is_empty());
     }
 
     #[test]
     fn a_corrupt_paragraph_is_skipped_with_a_warning_and_the_rest_kept() {
-        let text = "Package: ok\nStatus: install ok installed\nVersion: 1\n\nStatus: install ok installed\nVersion: 2\n";
-        let found = Dpkg.catalog(&meta("/var/lib/dpkg/status"), &mut text.as_bytes()).unwrap();
+        let text =
+            "Package: ok\nStatus: install ok installed\nVersion: 1\n\nStatus: install ok installed\nVersion: 2\n";
+        let found = Dpkg
+            .catalog(&meta("/var/lib/dpkg/status"), &mut text.as_bytes())
+            .unwrap();
         assert_eq!(found.packages.len(), 1);
-        assert!(found.warnings[0].contains("paragraph 2") && found.warnings[0].contains("no Package field"), "{:?}", found.warnings);
+        assert!(
+            found.warnings[0].contains("paragraph 2") && found.warnings[0].contains("no Package field"),
+            "{:?}",
+            found.warnings
+        );
     }
 }

@@ -9,7 +9,5 @@ use crate::cataloger::{CatalogAnalyzer, CatalogerAnalyzer};
 
 /// Every ecosystem's cataloger as an analyzer. One line per cataloger.
 pub fn all() -> Vec<Arc<dyn CatalogAnalyzer>> {
-    vec![
-        Arc::new(CatalogerAnalyzer::new(dpkg::Dpkg)),
-    ]
+    vec![Arc::new(CatalogerAnalyzer::new(dpkg::Dpkg))]
 }

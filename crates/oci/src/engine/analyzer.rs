@@ -102,9 +102,7 @@ impl InterestIndex {
                 glob_owner.push(owner);
             }
         }
-        let globs = builder
-            .build()
-            .map_err(|e| OciError::invalid("analyzer globs", e))?;
+        let globs = builder.build().map_err(|e| OciError::invalid("analyzer globs", e))?;
         let wants_magic = interests.iter().any(|i| !i.magic.is_empty());
         Ok(InterestIndex {
             interests,

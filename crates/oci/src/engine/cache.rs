@@ -48,7 +48,10 @@ impl LayerCache {
 
     /// The fingerprint of an analyzer set: results of different sets never mix.
     pub fn fingerprint(analyzers: &[Arc<dyn Analyzer>]) -> String {
-        let mut names: Vec<String> = analyzers.iter().map(|a| format!("{}@{}", a.name(), a.version())).collect();
+        let mut names: Vec<String> = analyzers
+            .iter()
+            .map(|a| format!("{}@{}", a.name(), a.version()))
+            .collect();
         names.sort();
         let mut hasher = Sha256::new();
         hasher.update(format!("engine-v{FORMAT};").as_bytes());
@@ -88,12 +91,14 @@ impl LayerCache {
             reason,
         };
         fs::create_dir_all(dir).map_err(|e| cache_error(format!("creating the directory: {e}")))?;
-        let temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(format!("creating a temporary file: {e}")))?;
+        let temp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_error(format!("creating a temporary file: {e}")))?;
         let mut writer = BufWriter::new(temp);
         serde_json::to_writer(&mut writer, facts).map_err(|e| cache_error(format!("writing: {e}")))?;
         writer.flush().map_err(|e| cache_error(format!("writing: {e}")))?;
         let temp = writer.into_inner().map_err(|e| cache_error(format!("writing: {e}")))?;
-        temp.persist(&path).map_err(|e| cache_error(format!("renaming into place: {e}")))?;
+        temp.persist(&path)
+            .map_err(|e| cache_error(format!("renaming into place: {e}")))?;
         Ok(())
     }
 

@@ -73,7 +73,12 @@ impl<'a> Dispatcher<'a> {
     }
 
     /// Offers one entry. Reads from `content` only if some analyzer wants the entry.
-    pub fn offer(&mut self, meta: &EntryMeta<'_>, content: &mut dyn Read, facts: &mut LayerFacts) -> std::io::Result<()> {
+    pub fn offer(
+        &mut self,
+        meta: &EntryMeta<'_>,
+        content: &mut dyn Read,
+        facts: &mut LayerFacts,
+    ) -> std::io::Result<()> {
         if self.analyzers.is_empty() {
             return Ok(());
         }

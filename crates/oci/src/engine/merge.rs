@@ -57,13 +57,18 @@ impl MergedFs {
                 let target = entry.link_target.as_deref().unwrap_or_default();
                 let found = self.entries.get(target).ok_or_else(|| OciError::Layer {
                     index,
-                    layer: facts.diff_id.as_ref().map(|d| d.to_string()).unwrap_or_else(|| format!("#{index}")),
+                    layer: facts
+                        .diff_id
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| format!("#{index}")),
                     entry: Some(entry.path.clone()),
                     reason: format!("hardlink to `{target}`, which no layer up to this one has"),
                 })?;
                 entry.size = found.entry.size;
             }
-            self.entries.insert(entry.path.clone(), MergedEntry { entry, layer: index });
+            self.entries
+                .insert(entry.path.clone(), MergedEntry { entry, layer: index });
         }
         Ok(())
     }
@@ -131,7 +136,12 @@ impl MergedFs {
             path: path.to_string(),
             reason: p.to_string(),
         })?;
-        let mut pending: Vec<String> = start.split('/').filter(|c| !c.is_empty()).rev().map(str::to_string).collect();
+        let mut pending: Vec<String> = start
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .rev()
+            .map(str::to_string)
+            .collect();
         let mut current = String::from("/");
         let mut hops = 0;
         while let Some(component) = pending.pop() {
@@ -143,14 +153,20 @@ impl MergedFs {
                 }
                 _ => {}
             }
-            let candidate = if current == "/" { format!("/{component}") } else { format!("{current}/{component}") };
+            let candidate = if current == "/" {
+                format!("/{component}")
+            } else {
+                format!("{current}/{component}")
+            };
             match self.entries.get(&candidate) {
                 Some(found) if found.entry.kind == FileKind::Symlink => {
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
                         return Err(OciError::Path {
                             path: path.to_string(),
-                            reason: format!("symlink loop: more than {MAX_SYMLINK_HOPS} links followed (at `{candidate}`)"),
+                            reason: format!(
+                                "symlink loop: more than {MAX_SYMLINK_HOPS} links followed (at `{candidate}`)"
+                            ),
                         });
                     }
                     let target = found.entry.link_target.as_deref().unwrap_or_default();
@@ -206,7 +222,11 @@ mod tests {
 
     #[test]
     fn whiteouts_and_opaque_dirs_hide_lower_layers_only() {
-        let base = layer(vec![dir("/a"), file("/a/x"), file("/a/y"), dir("/b"), file("/b/z")], &[], &[]);
+        let base = layer(
+            vec![dir("/a"), file("/a/x"), file("/a/y"), dir("/b"), file("/b/z")],
+            &[],
+            &[],
+        );
         let top = layer(vec![file("/b/new")], &["/a/x"], &["/b"]);
         let fs = MergedFs::build([(0, &base), (1, &top)]).unwrap();
         assert_eq!(paths(&fs), ["/a", "/a/y", "/b", "/b/new"]);

@@ -70,7 +70,9 @@ pub fn scan(image: OpenedImage, analyzers: &[Arc<dyn Analyzer>], options: &ScanO
             let user_text = format!("docker:{}", stream.name);
             let (description, layers) = docker_archive::scan_stream(
                 stream.reader,
-                Some(&stream.name).filter(|n| !looks_like_image_id(n)).map(String::as_str),
+                Some(&stream.name)
+                    .filter(|n| !looks_like_image_id(n))
+                    .map(String::as_str),
                 &user_text,
                 analyzers,
                 &index,

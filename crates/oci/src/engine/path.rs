@@ -64,7 +64,11 @@ pub fn basename(path: &str) -> &str {
 
 /// `dir` joined with a name (`/` + `etc` → `/etc`).
 pub fn join(dir: &str, name: &str) -> String {
-    if dir == "/" { format!("/{name}") } else { format!("{dir}/{name}") }
+    if dir == "/" {
+        format!("/{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 #[cfg(test)]

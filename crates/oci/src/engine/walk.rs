@@ -137,17 +137,25 @@ pub fn walk_layer(
         }
     };
 
-    let entries = archive.entries().map_err(|e| fail(None, describe_io(&e, compression)))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| fail(None, describe_io(&e, compression)))?;
     let mut seen_entries: u64 = 0;
     let mut last_path: Option<String> = None;
     for entry in entries {
         let mut entry = entry.map_err(|e| {
-            let after = last_path.as_deref().map(|p| format!(" (after entry `{p}`)")).unwrap_or_default();
+            let after = last_path
+                .as_deref()
+                .map(|p| format!(" (after entry `{p}`)"))
+                .unwrap_or_default();
             fail(None, format!("{}{after}", describe_io(&e, compression)))
         })?;
         seen_entries += 1;
         if seen_entries > limits.max_layer_entries {
-            return Err(fail(None, format!("it has more than {} entries", limits.max_layer_entries)));
+            return Err(fail(
+                None,
+                format!("it has more than {} entries", limits.max_layer_entries),
+            ));
         }
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize_entry_path(&raw_path).map_err(|p| fail(Some(&raw_path), format!("refused: {p}")))?;
@@ -170,10 +178,15 @@ pub fn walk_layer(
             None => continue,
         };
         let link_target = match kind {
-            FileKind::Symlink => Some(link_name(&entry).ok_or_else(|| fail(Some(&path), "symlink without a target".into()))?),
+            FileKind::Symlink => {
+                Some(link_name(&entry).ok_or_else(|| fail(Some(&path), "symlink without a target".into()))?)
+            }
             FileKind::Hardlink => {
                 let raw = link_name(&entry).ok_or_else(|| fail(Some(&path), "hardlink without a target".into()))?;
-                Some(normalize_entry_path(&raw).map_err(|p| fail(Some(&path), format!("hardlink target `{raw}` refused: {p}")))?)
+                Some(
+                    normalize_entry_path(&raw)
+                        .map_err(|p| fail(Some(&path), format!("hardlink target `{raw}` refused: {p}")))?,
+                )
             }
             _ => None,
         };
@@ -212,17 +225,26 @@ pub fn walk_layer(
     if let Some(expected) = expect.size
         && expected != blob_size
     {
-        return Err(fail(None, format!("size mismatch: the descriptor says {expected} bytes, the blob has {blob_size}")));
+        return Err(fail(
+            None,
+            format!("size mismatch: the descriptor says {expected} bytes, the blob has {blob_size}"),
+        ));
     }
     if let Some(expected) = &expect.digest
         && expected != &blob_digest
     {
-        return Err(fail(None, format!("digest mismatch: expected {expected}, the blob has {blob_digest}")));
+        return Err(fail(
+            None,
+            format!("digest mismatch: expected {expected}, the blob has {blob_digest}"),
+        ));
     }
     if let Some(expected) = &expect.diff_id
         && expected != &diff_id
     {
-        return Err(fail(None, format!("diffID mismatch: the config says {expected}, the uncompressed layer has {diff_id}")));
+        return Err(fail(
+            None,
+            format!("diffID mismatch: the config says {expected}, the uncompressed layer has {diff_id}"),
+        ));
     }
     facts.diff_id = Some(diff_id.clone());
     Ok(WalkedLayer {

@@ -24,7 +24,10 @@ pub const DIR_MEDIA_TYPE: &str = "inode/directory";
 pub fn resolve(path: &Path, user_text: &str) -> Result<ResolvedImage> {
     let meta = fs::metadata(path).map_err(|e| OciError::io(format!("opening directory {}", path.display()), e))?;
     if !meta.is_dir() {
-        return Err(OciError::invalid(format!("dir:{}", path.display()), "it is not a directory"));
+        return Err(OciError::invalid(
+            format!("dir:{}", path.display()),
+            "it is not a directory",
+        ));
     }
     let layer = LayerDescription {
         index: 0,
@@ -58,12 +61,18 @@ pub fn resolve(path: &Path, user_text: &str) -> Result<ResolvedImage> {
 }
 
 /// Walks the directory as the single layer of the image.
-pub fn walk(root: &Path, analyzers: &[Arc<dyn Analyzer>], index: &InterestIndex, limits: &Limits) -> Result<LayerFacts> {
+pub fn walk(
+    root: &Path,
+    analyzers: &[Arc<dyn Analyzer>],
+    index: &InterestIndex,
+    limits: &Limits,
+) -> Result<LayerFacts> {
     let mut facts = LayerFacts::default();
     let mut dispatcher = Dispatcher::new(analyzers, index, limits);
     let mut pending = vec![("/".to_string(), root.to_path_buf())];
     while let Some((image_dir, host_dir)) = pending.pop() {
-        let listing = fs::read_dir(&host_dir).map_err(|e| OciError::io(format!("listing {}", host_dir.display()), e))?;
+        let listing =
+            fs::read_dir(&host_dir).map_err(|e| OciError::io(format!("listing {}", host_dir.display()), e))?;
         let mut children: Vec<fs::DirEntry> = listing
             .collect::<std::io::Result<_>>()
             .map_err(|e| OciError::io(format!("listing {}", host_dir.display()), e))?;
@@ -72,7 +81,8 @@ pub fn walk(root: &Path, analyzers: &[Arc<dyn Analyzer>], index: &InterestIndex,
             let name = child.file_name().to_string_lossy().into_owned();
             let image_path = join(&image_dir, &name);
             let host_path = child.path();
-            let meta = fs::symlink_metadata(&host_path).map_err(|e| OciError::io(format!("reading {}", host_path.display()), e))?;
+            let meta = fs::symlink_metadata(&host_path)
+                .map_err(|e| OciError::io(format!("reading {}", host_path.display()), e))?;
             let record = entry_from_metadata(&image_path, &host_path, &meta)?;
             if record.kind == FileKind::Dir {
                 pending.push((image_path.clone(), host_path.clone()));
@@ -100,7 +110,8 @@ fn entry_from_metadata(image_path: &str, host_path: &Path, meta: &fs::Metadata) 
         FileKind::File
     };
     let link_target = if kind == FileKind::Symlink {
-        let target = fs::read_link(host_path).map_err(|e| OciError::io(format!("reading link {}", host_path.display()), e))?;
+        let target =
+            fs::read_link(host_path).map_err(|e| OciError::io(format!("reading link {}", host_path.display()), e))?;
         Some(target.to_string_lossy().into_owned())
     } else {
         None
@@ -143,5 +154,8 @@ fn offer(dispatcher: &mut Dispatcher<'_>, record: &LayerEntry, host_path: &Path,
 fn open_no_follow(path: &Path) -> std::io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     // A file swapped for a symlink after the listing fails to open instead of being followed.
-    fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
 }

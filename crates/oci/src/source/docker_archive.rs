@@ -14,7 +14,7 @@ use drydock_model::{Digest, ImageDescription, LayerDescription};
 use serde::Deserialize;
 
 use super::tar_index::{TarIndex, normalize_archive_path};
-use super::{read_limited, sha256_digest, MAX_METADATA_BYTES};
+use super::{MAX_METADATA_BYTES, read_limited, sha256_digest};
 use crate::config::ConfigFile;
 use crate::engine::analyzer::{Analyzer, InterestIndex};
 use crate::engine::facts::LayerFacts;
@@ -35,30 +35,50 @@ struct ArchiveManifestEntry {
 }
 
 fn parse_manifest(bytes: &[u8], archive: &str) -> Result<Vec<ArchiveManifestEntry>> {
-    let entries: Vec<ArchiveManifestEntry> = serde_json::from_slice(bytes)
-        .map_err(|e| OciError::invalid(format!("manifest.json of {archive}"), e))?;
+    let entries: Vec<ArchiveManifestEntry> =
+        serde_json::from_slice(bytes).map_err(|e| OciError::invalid(format!("manifest.json of {archive}"), e))?;
     if entries.is_empty() {
-        return Err(OciError::invalid(format!("manifest.json of {archive}"), "it lists no images"));
+        return Err(OciError::invalid(
+            format!("manifest.json of {archive}"),
+            "it lists no images",
+        ));
     }
     Ok(entries)
 }
 
 /// Normalizes `name[:tag]` the way Docker does, for comparing with `RepoTags`.
 fn canonical_name(name: &str) -> String {
-    RegistryRef::parse(name).map(|r| r.to_string()).unwrap_or_else(|_| name.to_string())
+    RegistryRef::parse(name)
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| name.to_string())
 }
 
 /// The image of a possibly multi-image archive that `name` selects.
-fn select<'a>(entries: &'a [ArchiveManifestEntry], name: Option<&str>, archive: &str) -> Result<&'a ArchiveManifestEntry> {
+fn select<'a>(
+    entries: &'a [ArchiveManifestEntry],
+    name: Option<&str>,
+    archive: &str,
+) -> Result<&'a ArchiveManifestEntry> {
     let all_tags = || {
-        let tags: Vec<String> = entries.iter().flat_map(|e| e.repo_tags.clone().unwrap_or_default()).collect();
-        if tags.is_empty() { "no tagged images".to_string() } else { tags.join(", ") }
+        let tags: Vec<String> = entries
+            .iter()
+            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+            .collect();
+        if tags.is_empty() {
+            "no tagged images".to_string()
+        } else {
+            tags.join(", ")
+        }
     };
     match name {
         None if entries.len() == 1 => Ok(&entries[0]),
         None => Err(OciError::invalid(
             format!("docker archive {archive}"),
-            format!("it holds {} images; name one as docker-archive:FILE:NAME:TAG ({})", entries.len(), all_tags()),
+            format!(
+                "it holds {} images; name one as docker-archive:FILE:NAME:TAG ({})",
+                entries.len(),
+                all_tags()
+            ),
         )),
         Some(name) => {
             let wanted = canonical_name(name);
@@ -76,7 +96,10 @@ fn select<'a>(entries: &'a [ArchiveManifestEntry], name: Option<&str>, archive: 
 /// The digest an archive path names, for `blobs/sha256/<hex>`, `<hex>.json` or `<hex>.tar`.
 fn digest_in_path(path: &str) -> Option<Digest> {
     let name = path.rsplit('/').next()?;
-    let hex = name.strip_suffix(".json").or_else(|| name.strip_suffix(".tar")).unwrap_or(name);
+    let hex = name
+        .strip_suffix(".json")
+        .or_else(|| name.strip_suffix(".tar"))
+        .unwrap_or(name);
     Digest::sha256_from_hex(hex).ok()
 }
 
@@ -104,7 +127,11 @@ fn describe(
     if diff_ids.len() != entry.layers.len() {
         return Err(OciError::invalid(
             format!("manifest.json of {archive}"),
-            format!("it lists {} layers but the config has {} diff_ids", entry.layers.len(), diff_ids.len()),
+            format!(
+                "it lists {} layers but the config has {} diff_ids",
+                entry.layers.len(),
+                diff_ids.len()
+            ),
         ));
     }
     let history = config.layer_history(diff_ids.len());
@@ -158,9 +185,14 @@ pub fn resolve_file(path: &Path, name: Option<&str>, user_text: &str) -> Result<
     let config_bytes = read_limited(index.open(&normalize_archive_path(&entry.config))?, &entry.config)?;
     let (mut description, mut layers) = describe(entry, &config_bytes, user_text, "docker-archive", &archive)?;
     for layer in &mut layers {
-        let BlobRef::ArchiveEntry(path) = &layer.blob else { continue };
+        let BlobRef::ArchiveEntry(path) = &layer.blob else {
+            continue;
+        };
         let size = index.size_of(path).ok_or_else(|| OciError::NotFound {
-            what: format!("layer {} (`{path}`) in docker archive {archive}", layer.description.index),
+            what: format!(
+                "layer {} (`{path}`) in docker archive {archive}",
+                layer.description.index
+            ),
             detail: Some("manifest.json names it but the archive does not contain it".to_string()),
         })?;
         layer.description.size = Some(size);
@@ -189,7 +221,9 @@ pub fn scan_stream(
     let mut outer = tar::Archive::new(stream);
     let mut small_files: HashMap<String, Vec<u8>> = HashMap::new();
     let mut walked: HashMap<Digest, LayerFacts> = HashMap::new();
-    let entries = outer.entries().map_err(|e| OciError::invalid(label, format!("not a tar stream: {e}")))?;
+    let entries = outer
+        .entries()
+        .map_err(|e| OciError::invalid(label, format!("not a tar stream: {e}")))?;
     for (position, entry) in entries.enumerate() {
         let entry = entry.map_err(|e| OciError::invalid(label, format!("corrupt tar stream: {e}")))?;
         if !entry.header().entry_type().is_file() {
@@ -241,7 +275,11 @@ pub fn scan_stream(
     let facts = layers
         .iter()
         .map(|layer| {
-            let diff_id = layer.description.diff_id.as_ref().expect("docker archive layers always have a diffID");
+            let diff_id = layer
+                .description
+                .diff_id
+                .as_ref()
+                .expect("docker archive layers always have a diffID");
             walked.get(diff_id).cloned().ok_or_else(|| OciError::Layer {
                 index: layer.description.index,
                 layer: diff_id.to_string(),

@@ -26,7 +26,10 @@ pub struct ExportStream {
 /// The socket to use: `docker_host`, else `$DOCKER_HOST`, else the default socket.
 fn socket_address(docker_host: Option<&str>) -> Result<String> {
     let from_env = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    let address = docker_host.map(str::to_string).or(from_env).unwrap_or_else(|| DEFAULT_SOCKET.to_string());
+    let address = docker_host
+        .map(str::to_string)
+        .or(from_env)
+        .unwrap_or_else(|| DEFAULT_SOCKET.to_string());
     if address.starts_with("unix://") || address.starts_with('/') {
         Ok(address)
     } else {

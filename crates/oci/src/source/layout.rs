@@ -105,7 +105,10 @@ impl LayoutSource {
                 .map(Some)
                 .ok_or_else(|| OciError::not_found(format!("manifest {digest} in OCI layout {}", self.name))),
             Selector::Tag(tag) => {
-                let found: Vec<&Descriptor> = manifests.iter().filter(|d| ref_name(d).as_deref() == Some(tag)).collect();
+                let found: Vec<&Descriptor> = manifests
+                    .iter()
+                    .filter(|d| ref_name(d).as_deref() == Some(tag))
+                    .collect();
                 match found.as_slice() {
                     [one] => Ok(Some((*one).clone())),
                     [] => Err(OciError::NotFound {
@@ -118,7 +121,10 @@ impl LayoutSource {
             }
             Selector::Default => match manifests.as_slice() {
                 [one] => Ok(Some(one.clone())),
-                [] => Err(OciError::invalid(format!("OCI layout {}", self.name), "its index.json lists no manifests")),
+                [] => Err(OciError::invalid(
+                    format!("OCI layout {}", self.name),
+                    "its index.json lists no manifests",
+                )),
                 many => {
                     let names: Vec<String> = many.iter().filter_map(ref_name).collect();
                     let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
@@ -145,7 +151,11 @@ fn list_ref_names(manifests: &[Descriptor]) -> String {
         .iter()
         .filter_map(|d| d.annotations().as_ref().and_then(|a| a.get(REF_NAME).cloned()))
         .collect();
-    if names.is_empty() { "no named manifests".to_string() } else { names.join(", ") }
+    if names.is_empty() {
+        "no named manifests".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn descriptor_digest(descriptor: &Descriptor, what: &str) -> Result<Digest> {

@@ -80,12 +80,7 @@ fn digest_with_algorithm(like: &Digest, bytes: &[u8]) -> Digest {
 }
 
 /// Reads a whole small blob (manifest, config) with a size limit, verifying its digest.
-pub fn read_small_blob(
-    source: &dyn ManifestSource,
-    what: &str,
-    digest: &Digest,
-    size: Option<u64>,
-) -> Result<Vec<u8>> {
+pub fn read_small_blob(source: &dyn ManifestSource, what: &str, digest: &Digest, size: Option<u64>) -> Result<Vec<u8>> {
     if let Some(size) = size
         && size > MAX_METADATA_BYTES
     {

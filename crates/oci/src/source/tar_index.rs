@@ -102,7 +102,8 @@ impl TarIndex {
         let span = self
             .span(name)
             .ok_or_else(|| OciError::not_found(format!("`{name}` in archive {}", self.path.display())))?;
-        let mut file = File::open(&self.path).map_err(|e| OciError::io(format!("opening {}", self.path.display()), e))?;
+        let mut file =
+            File::open(&self.path).map_err(|e| OciError::io(format!("opening {}", self.path.display()), e))?;
         file.seek(SeekFrom::Start(span.offset))
             .map_err(|e| OciError::io(format!("seeking in {}", self.path.display()), e))?;
         Ok(file.take(span.size))

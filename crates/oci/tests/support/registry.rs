@@ -34,10 +34,8 @@ pub struct Expected {
 
 pub fn expected(image: &str) -> Expected {
     let path = fixtures().join(format!("{image}.expected.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let json: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let digest = |value: &serde_json::Value| -> Digest {
         value
             .as_str()
@@ -48,12 +46,7 @@ pub fn expected(image: &str) -> Expected {
         .as_array()
         .unwrap_or_else(|| panic!("{}: no layers", path.display()))
         .iter()
-        .map(|layer| {
-            (
-                digest(&layer["digest"]),
-                layer["size"].as_u64().unwrap_or_default(),
-            )
-        })
+        .map(|layer| (digest(&layer["digest"]), layer["size"].as_u64().unwrap_or_default()))
         .collect();
     Expected {
         manifest_digest: digest(&json["manifest_digest"]),
@@ -77,10 +70,7 @@ pub fn require_tool(tool: &str) {
 /// How the registry authenticates clients.
 pub enum RegistryAuth<'a> {
     Anonymous,
-    Htpasswd {
-        username: &'a str,
-        password: &'a str,
-    },
+    Htpasswd { username: &'a str, password: &'a str },
     Token(&'a TokenServer),
 }
 
@@ -105,8 +95,7 @@ impl TestRegistry {
         for _ in 0..5 {
             let addr = format!("127.0.0.1:{}", free_port());
             let config = dir.path().join("config.yml");
-            std::fs::write(&config, registry_config(dir.path(), &addr, &auth_yaml))
-                .expect("writing config.yml");
+            std::fs::write(&config, registry_config(dir.path(), &addr, &auth_yaml)).expect("writing config.yml");
             let mut child = spawn_registry(&config, &log_path);
             if wait_until_ready(&mut child, &addr) {
                 return TestRegistry {
@@ -143,9 +132,7 @@ impl TestRegistry {
             .arg("--quiet")
             .arg("--dest-tls-verify=false");
         if let Some((username, password)) = &self.push_credentials {
-            command
-                .arg("--dest-creds")
-                .arg(format!("{username}:{password}"));
+            command.arg("--dest-creds").arg(format!("{username}:{password}"));
         }
         command
             .arg(format!("oci:{}:latest", source.display()))
@@ -162,9 +149,7 @@ impl TestRegistry {
     /// `PUT /v2/<repository>/manifests/<reference>` on an anonymous registry.
     pub fn put_manifest(&self, repository: &str, reference: &str, media_type: &str, bytes: &[u8]) {
         let url = format!("http://{}/v2/{repository}/manifests/{reference}", self.addr);
-        let result = ureq::put(&url)
-            .header("Content-Type", media_type)
-            .send(bytes);
+        let result = ureq::put(&url).header("Content-Type", media_type).send(bytes);
         if let Err(e) = result {
             panic!("PUT {url}: {e}");
         }
@@ -253,10 +238,7 @@ fn auth_config(auth: &RegistryAuth<'_>, dir: &Path) -> (String, Option<(String, 
                 server.realm(),
                 server.cert_path().display()
             );
-            (
-                yaml,
-                Some((server.username.clone(), server.password.clone())),
-            )
+            (yaml, Some((server.username.clone(), server.password.clone())))
         }
     }
 }
@@ -301,10 +283,7 @@ impl TokenServer {
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         make_signing_key(dir.path());
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the token server");
-        let addr = listener
-            .local_addr()
-            .expect("token server address")
-            .to_string();
+        let addr = listener.local_addr().expect("token server address").to_string();
         let server = TokenServer {
             addr,
             dir,
@@ -386,9 +365,7 @@ fn make_signing_key(dir: &Path) {
         "-subj",
         "/CN=drydock-test-token-issuer",
     ]);
-    run(&[
-        "x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der",
-    ]);
+    run(&["x509", "-in", "cert.pem", "-outform", "DER", "-out", "cert.der"]);
 }
 
 struct Issuer {
@@ -411,8 +388,7 @@ impl Issuer {
             )
         } else {
             let token = self.token(&query_values(&target, "scope"));
-            let body =
-                format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
+            let body = format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#);
             http_response("200 OK", "application/json", body.as_bytes())
         };
         let _ = stream.write_all(&response);
@@ -457,10 +433,7 @@ impl Issuer {
             b64(header.to_string().as_bytes()),
             b64(claims.to_string().as_bytes())
         );
-        format!(
-            "{signing_input}.{}",
-            b64(&self.sign(signing_input.as_bytes()))
-        )
+        format!("{signing_input}.{}", b64(&self.sign(signing_input.as_bytes())))
     }
 
     /// RS256 is RSASSA-PKCS1-v1_5 over SHA-256: exactly `openssl dgst -sha256 -sign`.
@@ -529,9 +502,7 @@ fn percent_decode(value: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);

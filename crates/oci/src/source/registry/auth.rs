@@ -147,9 +147,7 @@ impl<'a> ChallengeParser<'a> {
     }
 
     fn skip_separators(&mut self) {
-        self.rest = self
-            .rest
-            .trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        self.rest = self.rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
     }
 }
 
@@ -196,10 +194,7 @@ impl Authenticator {
 
     /// Answers a 401's challenges: gets a token or switches to basic auth.
     pub fn answer(&self, transport: &Transport, www_authenticate: &[String]) -> Result<()> {
-        let challenges: Vec<Challenge> = www_authenticate
-            .iter()
-            .flat_map(|h| parse_challenges(h))
-            .collect();
+        let challenges: Vec<Challenge> = www_authenticate.iter().flat_map(|h| parse_challenges(h)).collect();
         let bearer = challenges.iter().find_map(|c| match c {
             Challenge::Bearer { realm, service, .. } => Some((realm.as_str(), service.as_deref())),
             Challenge::Basic => None,
@@ -249,12 +244,7 @@ impl Authenticator {
     }
 
     /// Exchanges our credentials (or nothing) for a pull token at the challenge's realm.
-    fn bearer_header(
-        &self,
-        transport: &Transport,
-        realm: &str,
-        service: Option<&str>,
-    ) -> Result<String> {
+    fn bearer_header(&self, transport: &Transport, realm: &str, service: Option<&str>) -> Result<String> {
         // Our own scope, not the challenge's: we only ever pull from this repository.
         let scope = format!("repository:{}:pull", self.repository);
         let url = token_url(realm, service, &scope);
@@ -265,9 +255,7 @@ impl Authenticator {
             authenticated = credentials.is_some(),
             "fetching bearer token"
         );
-        let auth = credentials
-            .as_ref()
-            .map(|f| basic_authorization(&f.credentials));
+        let auth = credentials.as_ref().map(|f| basic_authorization(&f.credentials));
         let response = transport.get(&url, &[], auth.as_deref(), &self.registry)?;
         let status = response.status().as_u16();
         let mut body = response.into_body().into_reader();
@@ -275,13 +263,8 @@ impl Authenticator {
             let detail = detail_of_error_body(&mut body);
             return Err(self.token_refused(realm, status, detail, credentials.as_ref()));
         }
-        let bytes =
-            read_limited(body.take(MAX_TOKEN_RESPONSE_BYTES), "token response").map_err(|e| {
-                self.error(format!(
-                    "reading the token from {}: {e}",
-                    url_for_display(realm)
-                ))
-            })?;
+        let bytes = read_limited(body.take(MAX_TOKEN_RESPONSE_BYTES), "token response")
+            .map_err(|e| self.error(format!("reading the token from {}: {e}", url_for_display(realm))))?;
         let token = parse_token(&bytes).ok_or_else(|| {
             self.error(format!(
                 "token server {} answered without a usable `token` or `access_token`",
@@ -299,10 +282,7 @@ impl Authenticator {
         credentials: Option<&FoundCredentials>,
     ) -> OciError {
         let who = match credentials {
-            Some(found) => format!(
-                "user `{}` (credentials {})",
-                found.credentials.username, found.origin
-            ),
+            Some(found) => format!("user `{}` (credentials {})", found.credentials.username, found.origin),
             None => format!(
                 "an anonymous request (no credentials found; searched: {})",
                 self.lookup().places_searched()
@@ -346,10 +326,7 @@ impl Authenticator {
 
 fn basic_authorization(credentials: &super::Credentials) -> String {
     let pair = format!("{}:{}", credentials.username, credentials.password);
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }
 
 fn parse_token(bytes: &[u8]) -> Option<String> {
@@ -413,8 +390,7 @@ mod tests {
 
     #[test]
     fn commas_and_escapes_inside_quotes() {
-        let header =
-            r#"Bearer realm="https://a/token", scope="repository:x:pull,push", service="s \"q\"""#;
+        let header = r#"Bearer realm="https://a/token", scope="repository:x:pull,push", service="s \"q\"""#;
         assert_eq!(
             parse_challenges(header),
             vec![bearer(
@@ -440,9 +416,7 @@ mod tests {
             vec![Challenge::Basic]
         );
         assert_eq!(
-            parse_challenges(
-                r#"Negotiate abc==, Basic realm="r", Bearer realm="https://t",service="s""#
-            ),
+            parse_challenges(r#"Negotiate abc==, Basic realm="r", Bearer realm="https://t",service="s""#),
             vec![Challenge::Basic, bearer("https://t", Some("s"), None)]
         );
     }
@@ -493,10 +467,7 @@ mod tests {
             parse_token(br#"{"access_token":"def","expires_in":60}"#).as_deref(),
             Some("def")
         );
-        assert_eq!(
-            parse_token(br#"{"token":"","access_token":"g"}"#).as_deref(),
-            Some("g")
-        );
+        assert_eq!(parse_token(br#"{"token":"","access_token":"g"}"#).as_deref(), Some("g"));
         assert_eq!(parse_token(br#"{"token":"a\r\nInjected: x"}"#), None);
         assert_eq!(parse_token(b"not json"), None);
     }

@@ -44,11 +44,7 @@ pub(crate) struct BlobReader<'a> {
 impl<'a> BlobReader<'a> {
     /// Opens the blob; errors the registry gives straight away (404, 401) come from here
     /// rather than from the first read.
-    pub fn open(
-        client: &'a RegistryClient,
-        digest: &Digest,
-        size: Option<u64>,
-    ) -> crate::Result<Self> {
+    pub fn open(client: &'a RegistryClient, digest: &Digest, size: Option<u64>) -> crate::Result<Self> {
         let mut reader = BlobReader {
             client,
             digest: digest.clone(),
@@ -82,8 +78,7 @@ impl<'a> BlobReader<'a> {
             .get(&format!("blobs/{}", self.digest), &headers, &not_found)
             .map_err(Failure::Fatal)?;
         let partial = response.status().as_u16() == 206;
-        let content_length =
-            header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        let content_length = header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
         let content_range = header_str(&response, "content-range").and_then(parse_content_range);
         let mut body = response.into_body().into_reader();
         if partial {
@@ -99,9 +94,7 @@ impl<'a> BlobReader<'a> {
     /// A 206 must start where we asked it to.
     fn accept_partial(&mut self, range: Option<ContentRange>) -> Result<(), Failure> {
         let Some(range) = range else {
-            return Err(self.fatal(
-                "the registry answered 206 Partial Content without a usable Content-Range".into(),
-            ));
+            return Err(self.fatal("the registry answered 206 Partial Content without a usable Content-Range".into()));
         };
         if range.start != self.received {
             return Err(self.fatal(format!(
@@ -119,13 +112,11 @@ impl<'a> BlobReader<'a> {
 
     fn agree_on_size(&mut self, announced: Option<u64>) -> Result<(), Failure> {
         match (self.expected_size, announced) {
-            (Some(expected), Some(announced)) if expected != announced => {
-                Err(Failure::Fatal(OciError::SizeMismatch {
-                    what: self.describe(),
-                    expected,
-                    actual: announced,
-                }))
-            }
+            (Some(expected), Some(announced)) if expected != announced => Err(Failure::Fatal(OciError::SizeMismatch {
+                what: self.describe(),
+                expected,
+                actual: announced,
+            })),
             (None, Some(announced)) => {
                 self.expected_size = Some(announced);
                 Ok(())
@@ -180,11 +171,7 @@ impl<'a> BlobReader<'a> {
 
     /// For errors that name the registry already.
     fn describe_in_registry(&self) -> String {
-        format!(
-            "blob {} in repository {}",
-            self.digest,
-            self.client.repository()
-        )
+        format!("blob {} in repository {}", self.digest, self.client.repository())
     }
 
     /// How much to ask for now: one byte past the expected end, so a server that sends too
@@ -229,10 +216,7 @@ impl Read for BlobReader<'_> {
             match body.read(&mut buf[..limit]) {
                 Ok(0) => match self.expected_size {
                     Some(total) if self.received < total => {
-                        let reason = format!(
-                            "the connection closed after {} of {total} bytes",
-                            self.received
-                        );
+                        let reason = format!("the connection closed after {} of {total} bytes", self.received);
                         self.on_failure(Failure::Dropped(reason))?;
                     }
                     _ => {
@@ -317,10 +301,7 @@ mod tests {
         );
         assert_eq!(
             parse_content_range("bytes 5-9/*"),
-            Some(ContentRange {
-                start: 5,
-                total: None
-            })
+            Some(ContentRange { start: 5, total: None })
         );
         for bad in [
             "",

@@ -43,10 +43,7 @@ impl RetryPolicy {
     /// backoff, capped, with up to a quarter added at random so clients don't retry in step.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let doublings = attempt.saturating_sub(1).min(16);
-        let base = self
-            .initial_backoff
-            .saturating_mul(1 << doublings)
-            .min(MAX_WAIT);
+        let base = self.initial_backoff.saturating_mul(1 << doublings).min(MAX_WAIT);
         let jitter_range = base.as_millis() as u64 / 4;
         let jitter = if jitter_range == 0 {
             0
@@ -60,9 +57,7 @@ impl RetryPolicy {
 /// A random number from the standard library's per-process hash keys; jitter needs no more.
 fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
 }
 
 /// How connections are made.
@@ -205,41 +200,27 @@ impl Transport {
             reason: why,
         };
         let Some(parts) = UrlParts::split(url) else {
-            return Err(refuse(format!(
-                "`{}` is not an http(s) URL",
-                url_for_display(url)
-            )));
+            return Err(refuse(format!("`{}` is not an http(s) URL", url_for_display(url))));
         };
         match parts.scheme.to_ascii_lowercase().as_str() {
             "https" => Ok(()),
-            "http" if self.insecure || is_loopback_host(host_of_authority(parts.authority)) => {
-                Ok(())
-            }
+            "http" if self.insecure || is_loopback_host(host_of_authority(parts.authority)) => Ok(()),
             "http" => Err(refuse(format!(
                 "refusing plain HTTP to {} (only loopback hosts use HTTP unless the registry is marked insecure)",
                 url_for_display(url)
             ))),
-            _ => Err(refuse(format!(
-                "`{}` is not an http(s) URL",
-                url_for_display(url)
-            ))),
+            _ => Err(refuse(format!("`{}` is not an http(s) URL", url_for_display(url)))),
         }
     }
 }
 
-fn classify_transport_error(
-    error: ureq::Error,
-    url: &str,
-    registry: &str,
-) -> Result<Result<HttpResponse, Transient>> {
+fn classify_transport_error(error: ureq::Error, url: &str, registry: &str) -> Result<Result<HttpResponse, Transient>> {
     use ureq::Error as E;
     match error {
-        E::Io(_) | E::Timeout(_) | E::ConnectionFailed | E::HostNotFound | E::Protocol(_) => {
-            Ok(Err(Transient {
-                reason: error.to_string(),
-                retry_after: None,
-            }))
-        }
+        E::Io(_) | E::Timeout(_) | E::ConnectionFailed | E::HostNotFound | E::Protocol(_) => Ok(Err(Transient {
+            reason: error.to_string(),
+            retry_after: None,
+        })),
         other => Err(OciError::Registry {
             registry: registry.to_string(),
             reason: format!("GET {}: {other}", url_for_display(url)),
@@ -259,8 +240,7 @@ fn is_retryable_status(status: u16) -> bool {
 
 fn transient_from_status(response: HttpResponse) -> Transient {
     let status = response.status().as_u16();
-    let retry_after =
-        header_str(&response, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after = header_str(&response, "retry-after").and_then(|v| v.trim().parse::<u64>().ok());
     let mut body = response.into_body().into_reader();
     let detail = detail_of_error_body(&mut body);
     Transient {
@@ -298,13 +278,7 @@ pub(crate) struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub fn new(
-        transport: Transport,
-        auth: Authenticator,
-        registry: &str,
-        base_url: String,
-        repository: &str,
-    ) -> Self {
+    pub fn new(transport: Transport, auth: Authenticator, registry: &str, base_url: String, repository: &str) -> Self {
         RegistryClient {
             transport,
             auth,
@@ -339,9 +313,9 @@ impl RegistryClient {
         let mut answered_challenge = false;
         loop {
             let authorization = self.auth.header();
-            let response =
-                self.transport
-                    .get(&url, headers, authorization.as_deref(), &self.registry)?;
+            let response = self
+                .transport
+                .get(&url, headers, authorization.as_deref(), &self.registry)?;
             let status = response.status().as_u16();
             match status {
                 200..=299 => return Ok(response),
@@ -400,9 +374,7 @@ pub(crate) fn header_str<'r>(response: &'r HttpResponse, name: &str) -> Option<&
 /// hundred characters, never control characters.
 pub(crate) fn detail_of_error_body(body: &mut impl Read) -> Option<String> {
     let mut bytes = Vec::new();
-    body.take(MAX_ERROR_BODY_BYTES)
-        .read_to_end(&mut bytes)
-        .ok()?;
+    body.take(MAX_ERROR_BODY_BYTES).read_to_end(&mut bytes).ok()?;
     #[derive(serde::Deserialize)]
     struct Errors {
         errors: Vec<ErrorEntry>,
@@ -453,15 +425,12 @@ pub(crate) fn scheme_for(host: &str, insecure: bool) -> &'static str {
 
 /// `localhost`, `127.0.0.0/8`, `::1`.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host of `user@host:port` or `[v6]:port`, brackets removed.
 pub(crate) fn host_of_authority(authority: &str) -> &str {
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     if let Some(bracketed) = authority.strip_prefix('[') {
         return bracketed.split(']').next().unwrap_or(bracketed);
     }
@@ -575,10 +544,7 @@ mod tests {
             resolve_location(base, "next").as_deref(),
             Some("http://127.0.0.1:5000/v2/app/blobs/next")
         );
-        assert_eq!(
-            resolve_location("http://h", "x").as_deref(),
-            Some("http://h/x")
-        );
+        assert_eq!(resolve_location("http://h", "x").as_deref(), Some("http://h/x"));
     }
 
     #[test]
@@ -597,16 +563,12 @@ mod tests {
 
     #[test]
     fn display_drops_queries() {
-        assert_eq!(
-            url_for_display("https://s3/b?X-Amz-Signature=secret"),
-            "https://s3/b"
-        );
+        assert_eq!(url_for_display("https://s3/b?X-Amz-Signature=secret"), "https://s3/b");
     }
 
     #[test]
     fn error_bodies_are_summarized() {
-        let body =
-            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]}"#;
         assert_eq!(
             detail_of_error_body(&mut &body[..]).as_deref(),
             Some("MANIFEST_UNKNOWN: manifest unknown")

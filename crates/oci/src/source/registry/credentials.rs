@@ -186,10 +186,7 @@ impl DockerConfig {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(OciError::io(
-                    format!("reading Docker config {}", path.display()),
-                    e,
-                ));
+                return Err(OciError::io(format!("reading Docker config {}", path.display()), e));
             }
         };
         Self::parse(&bytes, path).map(Some)
@@ -197,8 +194,7 @@ impl DockerConfig {
 
     fn parse(bytes: &[u8], path: &Path) -> Result<DockerConfig> {
         // serde_json's message names a line and column, never the value it choked on.
-        serde_json::from_slice(bytes)
-            .map_err(|e| OciError::invalid(format!("Docker config {}", path.display()), e))
+        serde_json::from_slice(bytes).map_err(|e| OciError::invalid(format!("Docker config {}", path.display()), e))
     }
 
     fn credentials_for(
@@ -212,8 +208,7 @@ impl DockerConfig {
             return CredentialHelper::new(helper, registry, path, helper_dir)?.get(&server_url);
         }
         if let Some(store) = self.creds_store.as_deref().filter(|s| !s.is_empty()) {
-            let found =
-                CredentialHelper::new(store, registry, path, helper_dir)?.get(&server_url)?;
+            let found = CredentialHelper::new(store, registry, path, helper_dir)?.get(&server_url)?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -235,18 +230,13 @@ impl AuthEntry {
                     format!("the `auth` of `auths` entry for {registry} is not base64 of `user:password`"),
                 )
             })?;
-            return Ok(Some(FoundCredentials {
-                credentials,
-                origin,
-            }));
+            return Ok(Some(FoundCredentials { credentials, origin }));
         }
         match (&self.username, &self.password) {
-            (Some(username), Some(password)) if !username.is_empty() => {
-                Ok(Some(FoundCredentials {
-                    credentials: Credentials::new(username, password),
-                    origin,
-                }))
-            }
+            (Some(username), Some(password)) if !username.is_empty() => Ok(Some(FoundCredentials {
+                credentials: Credentials::new(username, password),
+                origin,
+            })),
             _ => Ok(None),
         }
     }
@@ -281,10 +271,7 @@ fn find_by_registry<'m, V>(map: &'m BTreeMap<String, V>, registry: &str) -> Opti
     map.iter().find_map(|(key, value)| {
         let host = config_key_host(key);
         let matches = host.eq_ignore_ascii_case(registry)
-            || (is_hub
-                && DOCKER_HUB_ALIASES
-                    .iter()
-                    .any(|alias| host.eq_ignore_ascii_case(alias)));
+            || (is_hub && DOCKER_HUB_ALIASES.iter().any(|alias| host.eq_ignore_ascii_case(alias)));
         matches.then_some(value)
     })
 }
@@ -331,12 +318,7 @@ struct HelperRun {
 }
 
 impl<'a> CredentialHelper<'a> {
-    fn new(
-        name: &str,
-        registry: &'a str,
-        config_path: &'a Path,
-        helper_dir: Option<&Path>,
-    ) -> Result<Self> {
+    fn new(name: &str, registry: &'a str, config_path: &'a Path, helper_dir: Option<&Path>) -> Result<Self> {
         let display_name = format!("docker-credential-{name}");
         // The name comes from a config file and is joined to a directory: keep it a file name.
         let plain = !name.is_empty()
@@ -376,9 +358,7 @@ impl<'a> CredentialHelper<'a> {
                 "`{} get` failed ({}){}",
                 self.display_name,
                 run.status,
-                first_line(&run.stderr)
-                    .map(|l| format!(": {l}"))
-                    .unwrap_or_default()
+                first_line(&run.stderr).map(|l| format!(": {l}")).unwrap_or_default()
             )));
         }
         let answer: HelperAnswer = serde_json::from_slice(&run.stdout).map_err(|_| {
@@ -413,9 +393,8 @@ impl<'a> CredentialHelper<'a> {
         let stdout = child.stdout.take().map(read_capped_in_thread);
         let stderr = child.stderr.take().map(read_capped_in_thread);
         let status = self.wait(&mut child)?;
-        let collect = |handle: Option<std::thread::JoinHandle<Vec<u8>>>| {
-            handle.and_then(|h| h.join().ok()).unwrap_or_default()
-        };
+        let collect =
+            |handle: Option<std::thread::JoinHandle<Vec<u8>>>| handle.and_then(|h| h.join().ok()).unwrap_or_default();
         Ok(HelperRun {
             status,
             stdout: collect(stdout),
@@ -555,24 +534,15 @@ mod tests {
             found(&config, "127.0.0.1:5000"),
             Some(Credentials::new("alice", "s3cr3t"))
         );
-        assert_eq!(
-            found(&config, "ghcr.io"),
-            Some(Credentials::new("bob", "pw"))
-        );
-        assert_eq!(
-            found(&config, "docker.io"),
-            Some(Credentials::new("hub", "hubpw"))
-        );
+        assert_eq!(found(&config, "ghcr.io"), Some(Credentials::new("bob", "pw")));
+        assert_eq!(found(&config, "docker.io"), Some(Credentials::new("hub", "hubpw")));
         assert_eq!(found(&config, "quay.io"), None);
     }
 
     #[test]
     fn docker_hub_aliases_match() {
         let config = config(r#"{"auths": {"registry-1.docker.io": {"auth": "aHViOmh1YnB3"}}}"#);
-        assert_eq!(
-            found(&config, "docker.io"),
-            Some(Credentials::new("hub", "hubpw"))
-        );
+        assert_eq!(found(&config, "docker.io"), Some(Credentials::new("hub", "hubpw")));
     }
 
     #[test]
@@ -582,19 +552,13 @@ mod tests {
             .credentials_for("r.example", Path::new("config.json"), None)
             .unwrap_err()
             .to_string();
-        assert!(
-            error.contains("r.example") && !error.contains("bm9jb2xvbg"),
-            "{error}"
-        );
+        assert!(error.contains("r.example") && !error.contains("bm9jb2xvbg"), "{error}");
     }
 
     #[test]
     fn unpadded_base64_is_accepted() {
         assert_eq!(decode_basic_auth("YTpi"), Some(Credentials::new("a", "b")));
-        assert_eq!(
-            decode_basic_auth("YTpiYw"),
-            Some(Credentials::new("a", "bc"))
-        );
+        assert_eq!(decode_basic_auth("YTpiYw"), Some(Credentials::new("a", "bc")));
         assert_eq!(decode_basic_auth("!!!"), None);
     }
 
@@ -610,17 +574,10 @@ mod tests {
     fn missing_helper_is_a_clear_error() {
         let config = config(r#"{"credHelpers": {"r.example": "surely-not-installed-xyz"}}"#);
         let error = config
-            .credentials_for(
-                "r.example",
-                Path::new("config.json"),
-                Some(Path::new("/nonexistent")),
-            )
+            .credentials_for("r.example", Path::new("config.json"), Some(Path::new("/nonexistent")))
             .unwrap_err()
             .to_string();
-        assert!(
-            error.contains("docker-credential-surely-not-installed-xyz"),
-            "{error}"
-        );
+        assert!(error.contains("docker-credential-surely-not-installed-xyz"), "{error}");
         assert!(error.contains("not found"), "{error}");
     }
 
@@ -634,10 +591,7 @@ mod tests {
 
     #[test]
     fn config_key_hosts() {
-        assert_eq!(
-            config_key_host("https://index.docker.io/v1/"),
-            "index.docker.io"
-        );
+        assert_eq!(config_key_host("https://index.docker.io/v1/"), "index.docker.io");
         assert_eq!(config_key_host("localhost:5000"), "localhost:5000");
         assert_eq!(config_key_host("http://10.0.0.1:5000/v2/"), "10.0.0.1:5000");
     }

@@ -35,9 +35,7 @@ use self::auth::{Authenticator, LookupSettings};
 use self::blob::BlobReader;
 use self::client::{RegistryClient, RetryPolicy, Transport, TransportSettings, header_str};
 pub use self::credentials::{Credentials, PASSWORD_ENV, USERNAME_ENV};
-use super::{
-    FetchedManifest, MAX_METADATA_BYTES, ManifestSource, read_limited, sha256_digest, verify_bytes,
-};
+use super::{FetchedManifest, MAX_METADATA_BYTES, ManifestSource, read_limited, sha256_digest, verify_bytes};
 use crate::error::{OciError, Result};
 use crate::reference::RegistryRef;
 
@@ -121,13 +119,7 @@ impl RegistrySource {
             },
         );
         let base_url = format!("{}://{host}", client::scheme_for(&host, options.insecure));
-        let client = RegistryClient::new(
-            transport,
-            auth,
-            &reference.registry,
-            base_url,
-            &reference.repository,
-        );
+        let client = RegistryClient::new(transport, auth, &reference.registry, base_url, &reference.repository);
         Ok(RegistrySource { reference, client })
     }
 
@@ -137,11 +129,7 @@ impl RegistrySource {
     }
 
     /// Fetches `manifests/<reference>` and checks it against `expected` when given.
-    fn fetch_manifest(
-        &self,
-        reference: &str,
-        expected: Option<&Digest>,
-    ) -> Result<FetchedManifest> {
+    fn fetch_manifest(&self, reference: &str, expected: Option<&Digest>) -> Result<FetchedManifest> {
         let name = self.manifest_name(reference);
         let policy = self.client.retry();
         let mut attempt = 1;
@@ -170,8 +158,7 @@ impl RegistrySource {
             .client
             .get(&format!("manifests/{reference}"), &headers, &not_found)?;
         let what = format!("manifest {name}");
-        if let Some(length) =
-            header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
+        if let Some(length) = header_str(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
             && length > MAX_METADATA_BYTES
         {
             return Err(OciError::invalid(
@@ -182,8 +169,8 @@ impl RegistrySource {
             ));
         }
         let media_type = header_str(&response, "content-type").and_then(specific_media_type);
-        let server_digest = header_str(&response, "docker-content-digest")
-            .and_then(|v| v.trim().parse::<Digest>().ok());
+        let server_digest =
+            header_str(&response, "docker-content-digest").and_then(|v| v.trim().parse::<Digest>().ok());
         let bytes = read_limited(response.into_body().into_reader(), &what)?;
         Ok(ReceivedManifest {
             bytes,
@@ -209,11 +196,7 @@ struct ReceivedManifest {
 
 /// Checks a manifest against the digest asked for, else against the registry's
 /// `Docker-Content-Digest`; its digest is then the one asked for, or its sha256.
-fn check_manifest(
-    name: &str,
-    received: ReceivedManifest,
-    expected: Option<&Digest>,
-) -> Result<FetchedManifest> {
+fn check_manifest(name: &str, received: ReceivedManifest, expected: Option<&Digest>) -> Result<FetchedManifest> {
     let what = format!("manifest {name}");
     let digest = match (expected, &received.server_digest) {
         (Some(expected), _) => verify_bytes(&what, expected, &received.bytes)?,
@@ -243,10 +226,7 @@ fn specific_media_type(content_type: &str) -> Option<String> {
 
 impl ManifestSource for RegistrySource {
     fn root_manifest(&self) -> Result<FetchedManifest> {
-        self.fetch_manifest(
-            &self.reference.manifest_reference(),
-            self.reference.digest.as_ref(),
-        )
+        self.fetch_manifest(&self.reference.manifest_reference(), self.reference.digest.as_ref())
     }
 
     fn manifest_by_digest(&self, digest: &Digest) -> Result<FetchedManifest> {
@@ -265,8 +245,7 @@ mod tests {
     #[test]
     fn media_types_from_content_type() {
         assert_eq!(
-            specific_media_type("application/vnd.oci.image.index.v1+json; charset=utf-8")
-                .as_deref(),
+            specific_media_type("application/vnd.oci.image.index.v1+json; charset=utf-8").as_deref(),
             Some("application/vnd.oci.image.index.v1+json")
         );
         assert_eq!(specific_media_type("application/json"), None);
