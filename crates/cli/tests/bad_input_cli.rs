@@ -95,20 +95,13 @@ fn drydock(args: &[&str]) -> Output {
 #[track_caller]
 fn assert_fails(output: Output, image: &str, needles: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    output
-        .assert()
-        .failure()
-        .code(1)
-        .stdout(predicate::str::is_empty());
+    output.assert().failure().code(1).stdout(predicate::str::is_empty());
     assert!(
         stderr.starts_with(&format!("drydock: error: image {image}: ")),
         "stderr does not start with the error naming the image `{image}`:\n{stderr}"
     );
     for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "`{needle}` is missing from stderr:\n{stderr}"
-        );
+        assert!(stderr.contains(needle), "`{needle}` is missing from stderr:\n{stderr}");
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.matches("drydock: error:").count(), 1, "{stderr}");
@@ -122,15 +115,7 @@ fn truncated_layer_blob() {
     std::fs::write(copy.blob(LAYER), &layer[..layer.len() / 2]).unwrap();
     let image = copy.reference(None);
     for format in ["table", "json"] {
-        let output = drydock(&[
-            "--no-cache",
-            "image",
-            "inspect",
-            &image,
-            "--files",
-            "--format",
-            format,
-        ]);
+        let output = drydock(&["--no-cache", "image", "inspect", &image, "--files", "--format", format]);
         assert_fails(
             output,
             &image,
@@ -169,11 +154,7 @@ fn config_blob_digest_mismatch() {
     std::fs::write(copy.blob(CONFIG), config.replace("65532", "0")).unwrap();
     let image = copy.reference(None);
     let output = drydock(&["image", "inspect", &image]);
-    assert_fails(
-        output,
-        &image,
-        &[&format!("config {CONFIG}"), "digest mismatch"],
-    );
+    assert_fails(output, &image, &[&format!("config {CONFIG}"), "digest mismatch"]);
 }
 
 #[test]
@@ -185,11 +166,7 @@ fn garbage_index_json() {
     assert_fails(
         output,
         &image,
-        &[
-            "index.json",
-            &copy.path().display().to_string(),
-            "not valid",
-        ],
+        &["index.json", &copy.path().display().to_string(), "not valid"],
     );
 }
 
@@ -221,10 +198,7 @@ fn no_manifest_for_the_platform() {
     assert_fails(
         output,
         &image,
-        &[
-            "no image for platform linux/arm64",
-            "linux/s390x, linux/ppc64le",
-        ],
+        &["no image for platform linux/arm64", "linux/s390x, linux/ppc64le"],
     );
 }
 
@@ -275,11 +249,7 @@ fn max_layer_size_stops_the_fixture_as_a_bomb() {
         .args(["--no-cache", "image", "inspect", &image, "--files"])
         .output()
         .expect("run drydock");
-    assert_fails(
-        output,
-        &image,
-        &["limit of 1024 bytes", "decompression bomb"],
-    );
+    assert_fails(output, &image, &["limit of 1024 bytes", "decompression bomb"]);
 }
 
 #[test]
@@ -309,11 +279,7 @@ fn usage_errors_exit_2() {
 fn error_is_said_once() {
     let copy = Copy::new();
     let image = copy.reference(Some("nope"));
-    let stderr = assert_fails(
-        drydock(&["image", "inspect", &image]),
-        &image,
-        &["tag `nope`"],
-    );
+    let stderr = assert_fails(drydock(&["image", "inspect", &image]), &image, &["tag `nope`"]);
     assert_eq!(
         stderr.matches("tag `nope`").count(),
         1,
@@ -328,11 +294,7 @@ fn error_from_inside_a_broken_archive_is_one_printable_line() {
     // Control characters and line breaks where a tar header's fields would be.
     std::fs::write(&path, "\x1b]0;pwned\x07\n\x1b[2J".repeat(64)).unwrap();
     let image = format!("docker-archive:{}", path.display());
-    let stderr = assert_fails(
-        drydock(&["image", "inspect", &image]),
-        &image,
-        &["not valid"],
-    );
+    let stderr = assert_fails(drydock(&["image", "inspect", &image]), &image, &["not valid"]);
     let message = stderr.strip_suffix('\n').unwrap_or(&stderr);
     assert!(
         !message.chars().any(char::is_control),

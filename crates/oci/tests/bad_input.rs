@@ -59,13 +59,7 @@ fn assert_names_image(error: &OciError, reference: &str) {
 
 /// Asserts a layer error: its kind, the layer index and label, and the message parts.
 #[track_caller]
-fn assert_layer_error(
-    error: &OciError,
-    reference: &str,
-    index: usize,
-    layer: &str,
-    needles: &[&str],
-) {
+fn assert_layer_error(error: &OciError, reference: &str, index: usize, layer: &str, needles: &[&str]) {
     assert_names_image(error, reference);
     match error.root() {
         OciError::Layer {
@@ -88,10 +82,7 @@ fn entries() -> Vec<TarEntry> {
         TarEntry::dir("etc/"),
         TarEntry::file("etc/first", vec![b'a'; 100]),
         TarEntry::dir("big/"),
-        TarEntry::file(
-            "big/data",
-            (0..4000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>(),
-        ),
+        TarEntry::file("big/data", (0..4000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>()),
     ]
 }
 
@@ -131,11 +122,7 @@ fn truncated_tar(cut: usize, compression: Compression, needles: &[&str]) {
         "the tar layout assumed by the test"
     );
     let cut_tar = full[..cut].to_vec();
-    let (_layout, reference, digest) = single_layer(
-        &cut_tar,
-        compression.compress(&cut_tar),
-        compression.media_type(),
-    );
+    let (_layout, reference, digest) = single_layer(&cut_tar, compression.compress(&cut_tar), compression.media_type());
     let error = failed(common::scan(&reference), "truncated tar");
     assert_layer_error(&error, &reference, 0, &digest, needles);
 }
@@ -154,11 +141,7 @@ fn truncated_tar_in_entry_data_gzip() {
     truncated_tar(
         CUT_IN_DATA,
         Compression::Gzip,
-        &[
-            "truncated gzip stream or tar",
-            "unexpected EOF",
-            "`/big/data`",
-        ],
+        &["truncated gzip stream or tar", "unexpected EOF", "`/big/data`"],
     );
 }
 
@@ -191,13 +174,7 @@ fn truncated_gzip_stream() {
     let cut = gz[..gz.len() / 2].to_vec();
     let (_layout, reference, digest) = single_layer(&tar, cut, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "truncated gzip");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated gzip"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip"]);
 }
 
 #[test]
@@ -206,13 +183,7 @@ fn corrupt_gzip_deflate_data() {
     let corrupt = flip_middle(common::gzip(&tar));
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "corrupt deflate data");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated gzip"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip"]);
 }
 
 #[test]
@@ -222,13 +193,7 @@ fn corrupt_gzip_header() {
     corrupt[1] = 0x8c; // the second magic byte: 1f 8b
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_GZIP);
     let error = failed(common::scan(&reference), "bad gzip header");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated gzip", "header"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated gzip", "header"]);
 }
 
 #[test]
@@ -247,13 +212,7 @@ fn corrupt_zstd_data() {
     let corrupt = flip_middle(common::zstd(&tar));
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "corrupt zstd data");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated zstd"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
 }
 
 #[test]
@@ -263,13 +222,7 @@ fn corrupt_zstd_header() {
     corrupt[0] ^= 0xff; // the frame magic: 28 b5 2f fd
     let (_layout, reference, digest) = single_layer(&tar, corrupt, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "bad zstd magic");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated zstd"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
 }
 
 #[test]
@@ -279,13 +232,7 @@ fn truncated_zstd_stream() {
     let cut = zst[..zst.len() / 2].to_vec();
     let (_layout, reference, digest) = single_layer(&tar, cut, common::LAYER_ZSTD);
     let error = failed(common::scan(&reference), "truncated zstd");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["corrupt or truncated zstd"],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["corrupt or truncated zstd"]);
 }
 
 #[test]
@@ -330,49 +277,29 @@ fn layer_blob_digest_mismatch() {
 
 #[test]
 fn config_blob_digest_mismatch() {
-    let (layout, written) =
-        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
-    layout.overwrite_blob(
-        &written.config_digest,
-        br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#,
-    );
+    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    layout.overwrite_blob(&written.config_digest, br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "config digest mismatch");
     assert_names_image(&error, &reference);
-    assert!(
-        matches!(error.root(), OciError::DigestMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
     assert_mentions(
         &error,
-        &[
-            &format!("config {}", written.config_digest),
-            "digest mismatch",
-        ],
+        &[&format!("config {}", written.config_digest), "digest mismatch"],
     );
 }
 
 #[test]
 fn manifest_blob_digest_mismatch() {
-    let (layout, written) =
-        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
-    layout.overwrite_blob(
-        &written.manifest_digest,
-        br#"{"schemaVersion":2,"layers":[]}"#,
-    );
+    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    layout.overwrite_blob(&written.manifest_digest, br#"{"schemaVersion":2,"layers":[]}"#);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "manifest digest mismatch");
     assert_names_image(&error, &reference);
-    assert!(
-        matches!(error.root(), OciError::DigestMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
     assert_mentions(
         &error,
-        &[
-            &format!("manifest {}", written.manifest_digest),
-            "digest mismatch",
-        ],
+        &[&format!("manifest {}", written.manifest_digest), "digest mismatch"],
     );
 }
 
@@ -428,11 +355,7 @@ fn layer_descriptor_size_larger_than_blob() {
         &reference,
         0,
         &digest,
-        &[
-            "size mismatch",
-            &format!("{} bytes", real + 10),
-            &real.to_string(),
-        ],
+        &["size mismatch", &format!("{} bytes", real + 10), &real.to_string()],
     );
 }
 
@@ -448,13 +371,7 @@ fn layer_descriptor_size_smaller_than_blob() {
     let (layout, _) = Layout::with_image(&Image::new(vec![lying]));
     let reference = layout.reference("latest");
     let error = failed(common::scan(&reference), "descriptor size too small");
-    assert_layer_error(
-        &error,
-        &reference,
-        0,
-        &digest,
-        &["more bytes than", &said.to_string()],
-    );
+    assert_layer_error(&error, &reference, 0, &digest, &["more bytes than", &said.to_string()]);
 }
 
 #[test]
@@ -478,16 +395,10 @@ fn config_descriptor_size_mismatch() {
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "config size mismatch");
     assert_names_image(&error, &reference);
-    assert!(
-        matches!(error.root(), OciError::SizeMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::SizeMismatch { .. }), "{error}");
     assert_mentions(
         &error,
-        &[
-            &format!("config {config_digest}"),
-            &(config.len() + 7).to_string(),
-        ],
+        &[&format!("config {config_digest}"), &(config.len() + 7).to_string()],
     );
 }
 
@@ -502,10 +413,7 @@ fn config_with_fewer_diff_ids_than_layers() {
     let error = failed(common::open(&reference), "diff_ids count");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(
-        &error,
-        &[&written.manifest_digest, "2 layers", "1 diff_ids"],
-    );
+    assert_mentions(&error, &[&written.manifest_digest, "2 layers", "1 diff_ids"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -522,16 +430,12 @@ fn manifest_naming_a_missing_layer_blob() {
     let error = failed(common::scan(&reference), "missing layer blob");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::NotFound { .. }), "{error}");
-    assert_mentions(
-        &error,
-        &["layer 0", &format!("blob {missing}"), "not found"],
-    );
+    assert_mentions(&error, &["layer 0", &format!("blob {missing}"), "not found"]);
 }
 
 #[test]
 fn manifest_naming_a_missing_config_blob() {
-    let (layout, written) =
-        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
     layout.remove_blob(&written.config_digest);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "missing config blob");
@@ -542,8 +446,7 @@ fn manifest_naming_a_missing_config_blob() {
 
 #[test]
 fn index_naming_a_missing_manifest_blob() {
-    let (layout, written) =
-        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    let (layout, written) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
     layout.remove_blob(&written.manifest_digest);
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "missing manifest blob");
@@ -574,11 +477,7 @@ fn unknown_layer_media_type() {
     }
     assert_mentions(
         &error,
-        &[
-            "layer 0",
-            &written.manifest_digest,
-            "application/vnd.example.unknown",
-        ],
+        &["layer 0", &written.manifest_digest, "application/vnd.example.unknown"],
     );
 }
 
@@ -595,10 +494,7 @@ fn artifact_manifest_is_not_an_image() {
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "artifact manifest");
     assert_names_image(&error, &reference);
-    assert!(
-        matches!(error.root(), OciError::UnsupportedMediaType { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::UnsupportedMediaType { .. }), "{error}");
     assert_mentions(
         &error,
         &[
@@ -649,10 +545,7 @@ fn index_entry_pointing_to_another_index() {
 #[test]
 fn entries_with_dotdot_that_escape_are_refused() {
     for name in ["../evil", "a/../../evil", "./../../etc/evil", "/../evil"] {
-        let layer = Layer::of(
-            &[TarEntry::dir("a/"), TarEntry::file(name, "pwned")],
-            Compression::Gzip,
-        );
+        let layer = Layer::of(&[TarEntry::dir("a/"), TarEntry::file(name, "pwned")], Compression::Gzip);
         let digest = layer.digest();
         let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
         let reference = layout.reference("latest");
@@ -662,11 +555,7 @@ fn entries_with_dotdot_that_escape_are_refused() {
             &reference,
             0,
             &digest,
-            &[
-                &format!("entry `{name}`"),
-                "refused",
-                "above the image root",
-            ],
+            &[&format!("entry `{name}`"), "refused", "above the image root"],
         );
         match error.root() {
             OciError::Layer { entry, .. } => assert_eq!(entry.as_deref(), Some(name), "{error}"),
@@ -707,19 +596,13 @@ fn absolute_entry_paths_stay_in_the_image() {
     let paths: Vec<&str> = scan.merged.iter().map(|e| e.entry.path.as_str()).collect();
     assert_eq!(paths, ["/etc", "/etc/x", "/etc/y"]);
     let x = scan.merged.get("/etc/x").unwrap();
-    assert_eq!(
-        (x.entry.kind, x.entry.size, x.layer),
-        (FileKind::File, 3, 0)
-    );
+    assert_eq!((x.entry.kind, x.entry.size, x.layer), (FileKind::File, 3, 0));
 }
 
 #[test]
 fn hardlink_target_that_escapes_is_refused() {
     let layer = Layer::of(
-        &[
-            TarEntry::file("x", "1"),
-            TarEntry::hardlink("link", "../../x"),
-        ],
+        &[TarEntry::file("x", "1"), TarEntry::hardlink("link", "../../x")],
         Compression::Gzip,
     );
     let digest = layer.digest();
@@ -746,10 +629,7 @@ fn whiteouts_of_dot_and_dotdot_delete_nothing() {
         Compression::Gzip,
     );
     let upper = Layer::of(
-        &[
-            TarEntry::whiteout("d/", "."),
-            TarEntry::whiteout("d/", ".."),
-        ],
+        &[TarEntry::whiteout("d/", "."), TarEntry::whiteout("d/", "..")],
         Compression::Gzip,
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![lower, upper]));
@@ -799,7 +679,8 @@ fn host_passwd_len() -> Option<u64> {
 
 #[test]
 fn symlink_pointing_outside_resolves_inside_the_image() {
-    const IMAGE_PASSWD: &str = "root:x:0:0:the image's own passwd, not the host's:/root:/bin/false\nimage:x:1:1::/:/bin/false\n";
+    const IMAGE_PASSWD: &str =
+        "root:x:0:0:the image's own passwd, not the host's:/root:/bin/false\nimage:x:1:1::/:/bin/false\n";
     assert_ne!(
         Some(IMAGE_PASSWD.len() as u64),
         host_passwd_len(),
@@ -820,13 +701,7 @@ fn symlink_pointing_outside_resolves_inside_the_image() {
     );
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    for path in [
-        "/x",
-        "/deep/er/y",
-        "/abs",
-        "/up/etc/passwd",
-        "/up/up/up/etc/passwd",
-    ] {
+    for path in ["/x", "/deep/er/y", "/abs", "/up/etc/passwd", "/up/up/up/etc/passwd"] {
         let (resolved, entry) = scan
             .merged
             .resolve(path)
@@ -853,10 +728,7 @@ fn symlink_pointing_outside_to_a_file_the_image_lacks() {
     let (layout, _) = Layout::with_image(&Image::new(vec![layer]));
     let scan = scanned(common::scan(&layout.reference("latest")));
     for path in ["/x", "/up/etc/passwd", "/etc/passwd"] {
-        let found = scan
-            .merged
-            .resolve(path)
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let found = scan.merged.resolve(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(
             found.is_none(),
             "{path} resolved to {found:?} in an image with no /etc/passwd"
@@ -890,31 +762,19 @@ fn hardlink_to_a_missing_target() {
         }
         other => panic!("expected a layer error, got: {other}"),
     }
-    assert_mentions(
-        &error,
-        &["layer 0", &diff_id, "entry `/bin/alias`", "`/bin/missing`"],
-    );
+    assert_mentions(&error, &["layer 0", &diff_id, "entry `/bin/alias`", "`/bin/missing`"]);
 }
 
 #[test]
 fn hardlink_to_a_file_in_a_lower_layer() {
     let lower = Layer::of(
-        &[
-            TarEntry::dir("bin/"),
-            TarEntry::file("bin/tool", "0123456789"),
-        ],
+        &[TarEntry::dir("bin/"), TarEntry::file("bin/tool", "0123456789")],
         Compression::Gzip,
     );
-    let upper = Layer::of(
-        &[TarEntry::hardlink("usr/bin/tool", "bin/tool")],
-        Compression::Zstd,
-    );
+    let upper = Layer::of(&[TarEntry::hardlink("usr/bin/tool", "bin/tool")], Compression::Zstd);
     let (layout, _) = Layout::with_image(&Image::new(vec![lower, upper]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    let link = scan
-        .merged
-        .get("/usr/bin/tool")
-        .expect("the hardlink is listed");
+    let link = scan.merged.get("/usr/bin/tool").expect("the hardlink is listed");
     assert_eq!(link.entry.kind, FileKind::Hardlink);
     assert_eq!(link.entry.link_target.as_deref(), Some("/bin/tool"));
     assert_eq!((link.entry.size, link.layer), (10, 1));
@@ -953,11 +813,7 @@ fn decompression_bomb_stops_at_the_limit() {
         &reference,
         0,
         &digest,
-        &[
-            "limit of 1048576 bytes",
-            "decompression bomb",
-            "--max-layer-size",
-        ],
+        &["limit of 1048576 bytes", "decompression bomb", "--max-layer-size"],
     );
 }
 
@@ -965,10 +821,7 @@ fn decompression_bomb_stops_at_the_limit() {
 fn decompression_bomb_size_passes_with_the_default_limit() {
     let (layout, _) = Layout::with_image(&Image::new(vec![bomb().clone()]));
     let scan = scanned(common::scan(&layout.reference("latest")));
-    assert_eq!(
-        scan.merged.get("/zeros").expect("the big file").entry.size,
-        BOMB_SIZE
-    );
+    assert_eq!(scan.merged.get("/zeros").expect("the big file").entry.size, BOMB_SIZE);
 }
 
 #[test]
@@ -1002,10 +855,7 @@ fn arm64() -> OpenOptions {
 fn assert_no_platform(error: &OciError, reference: &str, available: &[&str]) {
     assert_names_image(error, reference);
     match error.root() {
-        OciError::NoMatchingPlatform {
-            wanted,
-            available: got,
-        } => {
+        OciError::NoMatchingPlatform { wanted, available: got } => {
             assert_eq!(wanted, "linux/arm64", "{error}");
             assert_eq!(got, available, "{error}");
         }
@@ -1021,11 +871,8 @@ fn index_with_no_manifest_for_the_platform() {
     let mut layout = Layout::new();
     let mut children = Vec::new();
     for platform in ["linux/s390x", "linux/ppc64le"] {
-        let image = Image::new(vec![Layer::of(
-            &[TarEntry::file(platform, "")],
-            Compression::Gzip,
-        )])
-        .for_platform(platform);
+        let image =
+            Image::new(vec![Layer::of(&[TarEntry::file(platform, "")], Compression::Gzip)]).for_platform(platform);
         let written = layout.put_image(&image);
         children.push(common::descriptor(
             common::OCI_MANIFEST,
@@ -1057,10 +904,7 @@ fn index_with_no_manifest_for_the_platform() {
     );
     layout.write_index();
     let reference = layout.reference("latest");
-    let error = failed(
-        common::open_with(&reference, &arm64()),
-        "no manifest for linux/arm64",
-    );
+    let error = failed(common::open_with(&reference, &arm64()), "no manifest for linux/arm64");
     assert_no_platform(&error, &reference, &["linux/s390x", "linux/ppc64le"]);
 }
 
@@ -1069,20 +913,14 @@ fn index_json_with_no_manifest_for_the_platform() {
     // Several manifests under one name directly in index.json.
     let mut layout = Layout::new();
     for platform in ["linux/amd64", "linux/riscv64"] {
-        let image = Image::new(vec![Layer::of(
-            &[TarEntry::file("f", platform)],
-            Compression::Gzip,
-        )])
-        .for_platform(platform);
+        let image =
+            Image::new(vec![Layer::of(&[TarEntry::file("f", platform)], Compression::Gzip)]).for_platform(platform);
         let written = layout.put_image(&image);
         layout.tag(&written, Some("latest"), Some(platform));
     }
     layout.write_index();
     let reference = layout.reference("latest");
-    let error = failed(
-        common::open_with(&reference, &arm64()),
-        "no manifest for linux/arm64",
-    );
+    let error = failed(common::open_with(&reference, &arm64()), "no manifest for linux/arm64");
     assert_no_platform(&error, &reference, &["linux/amd64", "linux/riscv64"]);
     // The same layout opens for a platform it has.
     assert!(common::open(&reference).is_ok());
@@ -1094,8 +932,7 @@ fn index_json_with_no_manifest_for_the_platform() {
 
 #[test]
 fn garbage_index_json() {
-    let (layout, _) =
-        Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
+    let (layout, _) = Layout::with_image(&Image::new(vec![Layer::of(&entries(), Compression::Gzip)]));
     std::fs::write(
         layout.path().join("index.json"),
         b"{\"schemaVersion\": 2, \"manifests\": [",
@@ -1107,11 +944,7 @@ fn garbage_index_json() {
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
     assert_mentions(
         &error,
-        &[
-            "index.json",
-            &layout.path().display().to_string(),
-            "not valid",
-        ],
+        &["index.json", &layout.path().display().to_string(), "not valid"],
     );
 }
 
@@ -1139,15 +972,10 @@ fn garbage_manifest() {
 fn manifest_of_the_wrong_shape() {
     // Valid JSON, right media type, but `layers` is not a list of descriptors.
     let mut layout = Layout::new();
-    let bad = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":"no"}"#;
+    let bad =
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":"no"}"#;
     let digest = layout.put_blob(bad);
-    layout.add_descriptor(
-        common::OCI_MANIFEST,
-        &digest,
-        bad.len() as u64,
-        Some("latest"),
-        None,
-    );
+    layout.add_descriptor(common::OCI_MANIFEST, &digest, bad.len() as u64, Some("latest"), None);
     layout.write_index();
     let reference = layout.reference("latest");
     let error = failed(common::open(&reference), "badly shaped manifest");
@@ -1165,10 +993,7 @@ fn garbage_config() {
     let error = failed(common::open(&reference), "garbage config");
     assert_names_image(&error, &reference);
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
-    assert_mentions(
-        &error,
-        &[&format!("config {}", written.config_digest), "not valid"],
-    );
+    assert_mentions(&error, &[&format!("config {}", written.config_digest), "not valid"]);
 }
 
 #[test]
@@ -1182,10 +1007,7 @@ fn config_with_a_diff_id_that_is_not_a_digest() {
     assert!(matches!(error.root(), OciError::Invalid { .. }), "{error}");
     assert_mentions(
         &error,
-        &[
-            &format!("config {}", written.config_digest),
-            "rootfs.diff_ids[0]",
-        ],
+        &[&format!("config {}", written.config_digest), "rootfs.diff_ids[0]"],
     );
 }
 
@@ -1246,10 +1068,7 @@ fn oci_unknown_tag_lists_the_available_names() {
 fn docker_archive_that_is_not_a_tar() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, Vec<u8>); 3] = [
-        (
-            "text.tar",
-            b"this is not a tar archive, just some words\n".repeat(40),
-        ),
+        ("text.tar", b"this is not a tar archive, just some words\n".repeat(40)),
         ("short.tar", b"short".to_vec()),
         ("empty.tar", Vec::new()),
     ];
@@ -1259,10 +1078,7 @@ fn docker_archive_that_is_not_a_tar() {
         let reference = format!("docker-archive:{}", path.display());
         let error = failed(common::open(&reference), name);
         assert_names_image(&error, &reference);
-        assert!(
-            matches!(error.root(), OciError::Invalid { .. }),
-            "{name}: {error}"
-        );
+        assert!(matches!(error.root(), OciError::Invalid { .. }), "{name}: {error}");
         assert_mentions(&error, &[&path.display().to_string()]);
     }
 }
@@ -1271,11 +1087,7 @@ fn docker_archive_that_is_not_a_tar() {
 fn oci_archive_that_is_not_a_tar() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("image.tar");
-    std::fs::write(
-        &path,
-        b"\x1f\x8b not really gzip, not a tar either".repeat(20),
-    )
-    .unwrap();
+    std::fs::write(&path, b"\x1f\x8b not really gzip, not a tar either".repeat(20)).unwrap();
     let reference = format!("oci-archive:{}", path.display());
     let error = failed(common::open(&reference), "oci-archive of garbage");
     assert_names_image(&error, &reference);

@@ -111,13 +111,7 @@ impl TarEntry {
 }
 
 /// A ustar header with `name` and `link` copied byte for byte, checksum recomputed.
-pub fn raw_header(
-    kind: tar::EntryType,
-    name: &[u8],
-    link: Option<&[u8]>,
-    size: u64,
-    mode: u32,
-) -> tar::Header {
+pub fn raw_header(kind: tar::EntryType, name: &[u8], link: Option<&[u8]>, size: u64, mode: u32) -> tar::Header {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(kind);
     header.set_size(size);
@@ -127,10 +121,7 @@ pub fn raw_header(
     header.set_mtime(0);
     {
         let old = header.as_old_mut();
-        assert!(
-            name.len() <= old.name.len(),
-            "tar name too long for a test header"
-        );
+        assert!(name.len() <= old.name.len(), "tar name too long for a test header");
         old.name = [0; 100];
         old.name[..name.len()].copy_from_slice(name);
         old.linkname = [0; 100];
@@ -364,15 +355,9 @@ impl Layout {
             .tempdir()
             .expect("creating a temporary directory");
         std::fs::create_dir_all(dir.path().join("blobs/sha256")).expect("creating blobs/sha256");
-        std::fs::write(
-            dir.path().join("oci-layout"),
-            br#"{"imageLayoutVersion":"1.0.0"}"#,
-        )
-        .expect("writing oci-layout");
-        Layout {
-            dir,
-            index: Vec::new(),
-        }
+        std::fs::write(dir.path().join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
+            .expect("writing oci-layout");
+        Layout { dir, index: Vec::new() }
     }
 
     /// A layout holding one image, tagged `latest` with no platform in `index.json`.
@@ -442,11 +427,7 @@ impl Layout {
 
     /// Writes the layers, config and manifest of `image`; does not touch `index.json`.
     pub fn put_image(&self, image: &Image) -> WrittenImage {
-        let layer_digests = image
-            .layers
-            .iter()
-            .map(|l| self.put_blob(&l.blob))
-            .collect();
+        let layer_digests = image.layers.iter().map(|l| self.put_blob(&l.blob)).collect();
         let config = image.config();
         let config_digest = self.put_blob(&config);
         let manifest = Layout::manifest(image, &config_digest, config.len());
@@ -479,8 +460,7 @@ impl Layout {
         name: Option<&str>,
         platform: Option<&str>,
     ) {
-        self.index
-            .push(descriptor(media_type, digest, size, name, platform));
+        self.index.push(descriptor(media_type, digest, size, name, platform));
     }
 
     pub fn write_index(&self) {
@@ -494,13 +474,7 @@ impl Layout {
 }
 
 /// An OCI descriptor as JSON.
-pub fn descriptor(
-    media_type: &str,
-    digest: &str,
-    size: u64,
-    name: Option<&str>,
-    platform: Option<&str>,
-) -> Value {
+pub fn descriptor(media_type: &str, digest: &str, size: u64, name: Option<&str>, platform: Option<&str>) -> Value {
     let mut descriptor = json!({ "mediaType": media_type, "digest": digest, "size": size });
     if let Some(name) = name {
         descriptor["annotations"] = json!({ REF_NAME: name });
