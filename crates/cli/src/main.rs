@@ -21,10 +21,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("drydock: error: {error:#}");
+            eprintln!("drydock: error: {}", render::printable(&error_message(&error)));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, each cause said once: library errors already
+/// include their cause in their own message, context added on top does not.
+fn error_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

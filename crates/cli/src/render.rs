@@ -5,6 +5,23 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use drydock_model::{ImageDescription, LayerDescription};
 
+/// Text from an image (paths, names, error details) with control characters escaped, so
+/// nothing in an image can move the cursor, retitle the terminal or fake extra lines.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `image inspect` as tables; the file list as `ls -l`-like lines, fast for huge images.
 pub fn inspect_table(out: &mut impl Write, image: &ImageDescription) -> io::Result<()> {
     writeln!(out, "{}", summary_table(image))?;
@@ -21,11 +38,11 @@ pub fn inspect_table(out: &mut impl Write, image: &ImageDescription) -> io::Resu
                 file.gid,
                 file.size,
                 file.layer,
-                file.path
+                printable(&file.path)
             )?;
             match (&file.kind, &file.link_target) {
-                (drydock_model::FileKind::Symlink, Some(target)) => writeln!(out, " -> {target}")?,
-                (drydock_model::FileKind::Hardlink, Some(target)) => writeln!(out, " link to {target}")?,
+                (drydock_model::FileKind::Symlink, Some(target)) => writeln!(out, " -> {}", printable(target))?,
+                (drydock_model::FileKind::Hardlink, Some(target)) => writeln!(out, " link to {}", printable(target))?,
                 _ => writeln!(out)?,
             }
         }

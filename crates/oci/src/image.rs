@@ -246,6 +246,17 @@ pub fn resolve_manifest_image(
         Some(config_descriptor.size()),
     )?;
     let config = ConfigFile::parse(&config_bytes, &config_what)?;
+    // A single-platform image asked for another platform explicitly: say so rather than
+    // silently reading an image that will not run there.
+    if let Some(wanted) = &options.platform
+        && index_digest.is_none()
+        && !wanted.matches(&config.platform())
+    {
+        return Err(OciError::NoMatchingPlatform {
+            wanted: wanted.to_string(),
+            available: vec![config.platform().to_string()],
+        });
+    }
     let diff_ids = config.diff_ids(&config_what)?;
     if diff_ids.len() != manifest.layers().len() {
         return Err(OciError::invalid(

@@ -79,6 +79,9 @@ impl FromStr for ImageRef {
         if input.trim().is_empty() {
             return Err(bad("it is empty"));
         }
+        if let Some(plain) = input.strip_prefix("docker://") {
+            return RegistryRef::parse(plain).map(ImageRef::Registry);
+        }
         if let Some((transport, rest)) = input.split_once(':') {
             let nonempty = |rest: &str| {
                 if rest.is_empty() {
@@ -127,8 +130,7 @@ impl FromStr for ImageRef {
                 _ => {}
             }
         }
-        let plain = input.strip_prefix("docker://").unwrap_or(input);
-        RegistryRef::parse(plain).map(ImageRef::Registry)
+        RegistryRef::parse(input).map(ImageRef::Registry)
     }
 }
 

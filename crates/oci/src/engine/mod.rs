@@ -12,6 +12,7 @@ pub mod facts;
 pub mod limits;
 pub mod merge;
 pub mod path;
+pub mod tar_guard;
 pub mod verify;
 pub mod walk;
 

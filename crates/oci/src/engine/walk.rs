@@ -14,6 +14,7 @@ use super::analyzer::{Analyzer, EntryMeta, InterestIndex};
 use super::facts::{Dispatcher, LayerEntry, LayerFacts};
 use super::limits::Limits;
 use super::path::{basename, join, normalize_entry_path, parent};
+use super::tar_guard::TarGuard;
 use super::verify::{HashingReader, limit_exceeded};
 use crate::error::{OciError, Result};
 use crate::image::Compression;
@@ -115,7 +116,7 @@ pub fn walk_layer(
         )),
         Compression::None | Compression::Detect => Decoder::Plain(buffered),
     };
-    let tar_stream = HashingReader::new(decoder, limits.max_layer_bytes, UNCOMPRESSED);
+    let tar_stream = TarGuard::new(HashingReader::new(decoder, limits.max_layer_bytes, UNCOMPRESSED));
     let mut archive = tar::Archive::new(tar_stream);
     let mut facts = LayerFacts::default();
     let mut dispatcher = Dispatcher::new(analyzers, index, limits);
@@ -217,7 +218,7 @@ pub fn walk_layer(
     // Drain what follows the end-of-archive marker, so the digests cover every byte.
     let mut tar_stream = archive.into_inner();
     io::copy(&mut tar_stream, &mut io::sink()).map_err(|e| fail(None, describe_io(&e, compression)))?;
-    let (diff_id, _, decoder) = tar_stream.finish();
+    let (diff_id, _, decoder) = tar_stream.into_inner().finish();
     let mut buffered = decoder.into_inner();
     io::copy(&mut buffered, &mut io::sink()).map_err(|e| fail(None, format!("reading the blob: {e}")))?;
     let (blob_digest, blob_size, _) = buffered.into_inner().finish();
@@ -273,4 +274,41 @@ fn link_name<R: Read>(entry: &tar::Entry<'_, R>) -> Option<String> {
         .link_name_bytes()
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(bytes: &[u8]) -> Result<WalkedLayer> {
+        let expect = LayerExpectation {
+            index: 0,
+            label: "test".into(),
+            compression: Compression::Detect,
+            digest: None,
+            size: None,
+            diff_id: None,
+        };
+        let index = InterestIndex::new(&[]).unwrap();
+        walk_layer(bytes, &expect, &[], &index, &Limits::default())
+    }
+
+    #[test]
+    fn an_oversized_pax_header_is_refused_before_it_is_read_into_memory() {
+        let mut header = tar::Header::new_ustar();
+        header.set_path("pax").unwrap();
+        header.set_entry_type(tar::EntryType::XHeader);
+        header.set_size(64 * 1024 * 1024);
+        header.set_cksum();
+        let mut tar = header.as_bytes().to_vec();
+        tar.resize(tar.len() + 64 * 1024 * 1024, b'a');
+        let err = walk(&tar).err().expect("refused").to_string();
+        assert!(err.contains("extension record") && err.contains("over the"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_tar_is_an_empty_layer() {
+        let walked = walk(&[0u8; 1024]).unwrap();
+        assert!(walked.facts.entries.is_empty());
+    }
 }
