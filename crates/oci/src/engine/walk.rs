@@ -131,6 +131,10 @@ pub fn walk_layer(
             Some(l) => return format!("the blob has more bytes than the {} its descriptor says", l.limit),
             None => {}
         }
+        // A source that failed while streaming (a registry giving up after its retries).
+        if let Some(source_error) = e.get_ref().and_then(|inner| inner.downcast_ref::<OciError>()) {
+            return format!("reading the blob failed: {source_error}");
+        }
         match compression {
             Compression::Gzip => format!("corrupt or truncated gzip stream or tar: {e}"),
             Compression::Zstd => format!("corrupt or truncated zstd stream or tar: {e}"),
