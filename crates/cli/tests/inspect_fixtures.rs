@@ -75,6 +75,11 @@ fn file_facts(inspected: &Value) -> Vec<(String, String, u64, u64, u64, u64, Opt
         .collect()
 }
 
+/// The diffIDs of the layers, bottom first.
+fn diff_ids(inspected: &Value) -> Vec<Value> {
+    inspected["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect()
+}
+
 /// path → layer that last wrote it.
 fn file_layers(inspected: &Value) -> BTreeMap<String, u64> {
     inspected["files"]
@@ -253,14 +258,6 @@ fn archives_give_the_same_files_as_the_layout() {
             docker["config_digest"], layout["config_digest"],
             "docker-archive {name}"
         );
-        let diff_ids = |v: &Value| -> Vec<Value> {
-            v["layers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["diff_id"].clone())
-                .collect()
-        };
         assert_eq!(diff_ids(&docker), diff_ids(&layout), "docker-archive {name}");
     }
 }
@@ -437,14 +434,6 @@ fn docker_engine_gives_the_same_files_as_the_layout() {
         let layout = inspect(&format!("oci:{}", fixtures().join("oci").join(name).display()));
         let engine = inspect(&format!("docker:{tag}"));
         assert_eq!(engine["files"], layout["files"], "docker:{tag}");
-        let diff_ids = |v: &Value| -> Vec<Value> {
-            v["layers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["diff_id"].clone())
-                .collect()
-        };
         assert_eq!(diff_ids(&engine), diff_ids(&layout), "docker:{tag}");
     }
     let missing = Command::new(cargo_bin("drydock"))

@@ -317,7 +317,8 @@ fn is_image_config(media_type: &str) -> bool {
     )
 }
 
-fn descriptor_digest(descriptor: &Descriptor, what: &str) -> Result<Digest> {
+/// A descriptor's digest as drydock's [`Digest`] (sha256 or sha512 only).
+pub(crate) fn descriptor_digest(descriptor: &Descriptor, what: &str) -> Result<Digest> {
     descriptor
         .digest()
         .to_string()

@@ -23,6 +23,21 @@ pub struct LayerEntry {
     pub link_target: Option<String>,
 }
 
+impl LayerEntry {
+    /// What analyzers see of this entry.
+    pub fn meta(&self) -> EntryMeta<'_> {
+        EntryMeta {
+            path: &self.path,
+            kind: self.kind,
+            mode: self.mode,
+            uid: self.uid,
+            gid: self.gid,
+            size: self.size,
+            link_target: self.link_target.as_deref(),
+        }
+    }
+}
+
 /// An analyzer's result about one entry of one layer.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AnalyzerOutput {

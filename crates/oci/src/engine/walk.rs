@@ -10,7 +10,7 @@ use std::sync::Arc;
 use drydock_model::{Digest, FileKind};
 use flate2::bufread::MultiGzDecoder;
 
-use super::analyzer::{Analyzer, EntryMeta, InterestIndex};
+use super::analyzer::{Analyzer, InterestIndex};
 use super::facts::{Dispatcher, LayerEntry, LayerFacts};
 use super::limits::Limits;
 use super::path::{basename, join, normalize_entry_path, parent};
@@ -204,15 +204,7 @@ pub fn walk_layer(
             size: if kind == FileKind::File { entry.size() } else { 0 },
             link_target,
         };
-        let meta = EntryMeta {
-            path: &record.path,
-            kind: record.kind,
-            mode: record.mode,
-            uid: record.uid,
-            gid: record.gid,
-            size: record.size,
-            link_target: record.link_target.as_deref(),
-        };
+        let meta = record.meta();
         dispatcher
             .offer(&meta, &mut entry, &mut facts)
             .map_err(|e| fail(Some(&record.path), describe_io(&e, compression)))?;

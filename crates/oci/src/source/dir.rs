@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use drydock_model::{FileKind, ImageConfigSummary, ImageDescription, LayerDescription, Platform};
 
-use crate::engine::analyzer::{Analyzer, EntryMeta, InterestIndex};
+use crate::engine::analyzer::{Analyzer, InterestIndex};
 use crate::engine::facts::{Dispatcher, LayerEntry, LayerFacts};
 use crate::engine::limits::Limits;
 use crate::engine::path::join;
@@ -128,15 +128,7 @@ fn entry_from_metadata(image_path: &str, host_path: &Path, meta: &fs::Metadata) 
 }
 
 fn offer(dispatcher: &mut Dispatcher<'_>, record: &LayerEntry, host_path: &Path, facts: &mut LayerFacts) -> Result<()> {
-    let meta = EntryMeta {
-        path: &record.path,
-        kind: record.kind,
-        mode: record.mode,
-        uid: record.uid,
-        gid: record.gid,
-        size: record.size,
-        link_target: record.link_target.as_deref(),
-    };
+    let meta = record.meta();
     let mut content: Box<dyn Read> = if record.kind == FileKind::File {
         // A file that vanished or became unreadable since the listing is skipped, not fatal.
         match open_no_follow(host_path) {

@@ -15,6 +15,7 @@ use oci_spec::image::{Descriptor, ImageIndex};
 use super::tar_index::TarIndex;
 use super::{FetchedManifest, ManifestSource, read_limited, sha256_digest, verify_bytes};
 use crate::error::{OciError, Result};
+use crate::image::descriptor_digest;
 use crate::reference::Selector;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -158,13 +159,6 @@ fn list_ref_names(manifests: &[Descriptor]) -> String {
     }
 }
 
-fn descriptor_digest(descriptor: &Descriptor, what: &str) -> Result<Digest> {
-    descriptor
-        .digest()
-        .to_string()
-        .parse()
-        .map_err(|e| OciError::invalid(what.to_string(), e))
-}
 
 impl ManifestSource for LayoutSource {
     fn root_manifest(&self) -> Result<FetchedManifest> {
