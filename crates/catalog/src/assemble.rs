@@ -11,7 +11,7 @@ use crate::os_release::{OS_FILES, OS_RELEASE_ANALYZER};
 /// The inventory of a scanned image. Only results from files the merged view still shows
 /// (as written by the layer that produced them) count.
 pub fn inventory(scan: &ImageScan) -> Inventory {
-    let mut packages: BTreeMap<(Ecosystem, String, String, String), Package> = BTreeMap::new();
+    let mut packages: BTreeMap<(Ecosystem, String), Package> = BTreeMap::new();
     let mut warnings = Vec::new();
     for (layer, facts) in scan.layers.iter().enumerate() {
         let diff_id = scan.description.layers.get(layer).and_then(|l| l.diff_id.clone());
@@ -74,18 +74,20 @@ fn warning(cataloger: &str, path: &str, layer: usize, message: String) -> Catalo
 }
 
 /// Adds a package, or merges its locations, catalogers and facts into the one already found.
-fn merge_into(packages: &mut BTreeMap<(Ecosystem, String, String, String), Package>, package: Package) {
-    let key = (
-        package.ecosystem,
-        package.name.clone(),
-        package.version.clone(),
-        package.purl.clone(),
-    );
+/// The purl is the identity: it carries the ecosystem's normalized name (`pkg:pypi/django`
+/// for a lockfile's `django` and METADATA's `Django`) and the version.
+fn merge_into(packages: &mut BTreeMap<(Ecosystem, String), Package>, package: Package) {
+    let (ecosystem, purl) = package.identity();
+    let key = (ecosystem, purl.to_string());
     match packages.get_mut(&key) {
         None => {
             packages.insert(key, package);
         }
         Some(existing) => {
+            // Installed metadata spells the name as the package does; prefer it.
+            if package.found_by.iter().any(|f| f.ends_with("installed")) {
+                existing.name = package.name.clone();
+            }
             for location in package.locations {
                 if !existing.locations.contains(&location) {
                     existing.locations.push(location);

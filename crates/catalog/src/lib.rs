@@ -11,7 +11,9 @@
 mod assemble;
 mod cataloger;
 pub mod ecosystems;
+mod elf;
 pub mod os_release;
+pub mod sbom;
 
 use std::sync::{Arc, OnceLock};
 

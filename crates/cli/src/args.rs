@@ -42,6 +42,8 @@ pub enum Command {
     /// Manage the per-layer result cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Write a software bill of materials of an image, a project directory or a root filesystem.
+    Sbom(SbomArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,6 +76,31 @@ pub struct InspectArgs {
     pub files: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+    /// drydock's own inventory JSON: the OS, every package and the catalogers' warnings.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomArgs {
+    /// What to describe: any image `image inspect` takes (all catalogers), `fs:PATH` (a
+    /// project directory: lockfiles and manifests) or `rootfs:PATH` (an installed system:
+    /// package databases and installed metadata).
+    pub target: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// Write the SBOM to FILE (replaced atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// How to reach and read an image; shared by every command that takes one.

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Image(image) => commands::image::run(&cli.global, image),
         Command::Cache(cache) => commands::cache::run(&cli.global, cache),
+        Command::Sbom(sbom) => commands::sbom::run(&cli.global, sbom),
     };
     match result {
         Ok(code) => code,

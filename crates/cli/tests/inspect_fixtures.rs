@@ -86,7 +86,12 @@ fn file_facts(inspected: &Value) -> Vec<FileFact> {
 
 /// The diffIDs of the layers, bottom first.
 fn diff_ids(inspected: &Value) -> Vec<Value> {
-    inspected["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect()
+    inspected["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["diff_id"].clone())
+        .collect()
 }
 
 /// path → layer that last wrote it.
@@ -478,7 +483,9 @@ fn unpacked_root_filesystem_gives_the_same_files() {
                 fact.kind = "file".to_string();
                 fact.link_target = None;
             }
-            let got = dir_facts.get(&fact.path).unwrap_or_else(|| panic!("dir:{name} lacks {}", fact.path));
+            let got = dir_facts
+                .get(&fact.path)
+                .unwrap_or_else(|| panic!("dir:{name} lacks {}", fact.path));
             // Directory sizes differ between a tar and a real filesystem; files must not.
             let comparable = |f: &FileFact| FileFact {
                 size: if f.kind == "file" { f.size } else { 0 },

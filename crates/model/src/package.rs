@@ -119,9 +119,10 @@ impl Package {
         }
     }
 
-    /// The key under which duplicate findings of one package are merged.
-    pub fn identity(&self) -> (Ecosystem, &str, &str, &str) {
-        (self.ecosystem, &self.name, &self.version, &self.purl)
+    /// The key under which findings of one package by several catalogers are merged: the
+    /// purl carries the ecosystem's normalized name and the version.
+    pub fn identity(&self) -> (Ecosystem, &str) {
+        (self.ecosystem, &self.purl)
     }
 }
 

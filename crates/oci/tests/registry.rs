@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use drydock_model::Digest;
-use drydock_oci::source::registry::{
-    Credentials, PASSWORD_ENV, RegistryOptions, RegistrySource, USERNAME_ENV,
-};
+use drydock_oci::source::registry::{Credentials, PASSWORD_ENV, RegistryOptions, RegistrySource, USERNAME_ENV};
 use drydock_oci::source::{ManifestSource, sha256_digest};
 use drydock_oci::{OciError, RegistryRef};
 use fake_http::{FakeServer, Reply, ok, response};
@@ -34,9 +32,7 @@ const SMALL_IMAGE: &str = "distroless-style";
 /// Options that never read the machine's Docker config and fail fast.
 fn options() -> RegistryOptions {
     RegistryOptions {
-        docker_config: Some(PathBuf::from(
-            "/nonexistent/drydock-registry-test/config.json",
-        )),
+        docker_config: Some(PathBuf::from("/nonexistent/drydock-registry-test/config.json")),
         max_attempts: 3,
         initial_backoff: Duration::from_millis(10),
         connect_timeout: Duration::from_secs(5),
@@ -85,10 +81,7 @@ fn assert_auth_error(error: &OciError, registry: &str) {
     );
     let message = error.to_string();
     assert!(message.contains(registry), "{message}");
-    assert!(
-        !message.contains(PASSWORD),
-        "the password leaked: {message}"
-    );
+    assert!(!message.contains(PASSWORD), "the password leaked: {message}");
 }
 
 // ---- plain registry ----
@@ -131,16 +124,10 @@ fn plain_registry_streams_blobs_that_match_their_digests() {
         .expect("opening the config");
     assert_eq!(digest_of_stream(config, 100).0, expected.config_digest);
     for (digest, size) in &expected.layers {
-        let (actual, length) = digest_of_stream(
-            source
-                .open_blob(digest, Some(*size))
-                .expect("opening a layer"),
-            4096,
-        );
+        let (actual, length) = digest_of_stream(source.open_blob(digest, Some(*size)).expect("opening a layer"), 4096);
         assert_eq!((&actual, length), (digest, *size));
         // Without a size from the descriptor, Content-Length is the reference.
-        let (actual, _) =
-            digest_of_stream(source.open_blob(digest, None).expect("opening a layer"), 7);
+        let (actual, _) = digest_of_stream(source.open_blob(digest, None).expect("opening a layer"), 7);
         assert_eq!(&actual, digest);
     }
 }
@@ -153,9 +140,7 @@ fn plain_registry_streams_a_large_layer() {
     let source = source(registry.addr(), "debian-min:latest", options());
     let (digest, size) = &expected.layers[0];
     let (actual, length) = digest_of_stream(
-        source
-            .open_blob(digest, Some(*size))
-            .expect("opening the layer"),
+        source.open_blob(digest, Some(*size)).expect("opening the layer"),
         64 * 1024,
     );
     assert_eq!((&actual, length), (digest, *size));
@@ -216,9 +201,7 @@ fn missing_manifest_and_blob_are_not_found_with_their_names() {
         "{message}"
     );
 
-    let absent: Digest = format!("sha256:{}", "0".repeat(64))
-        .parse()
-        .expect("digest");
+    let absent: Digest = format!("sha256:{}", "0".repeat(64)).parse().expect("digest");
     let error = source(registry.addr(), "distroless-style:latest", options())
         .open_blob(&absent, Some(10))
         .err()
@@ -254,8 +237,7 @@ fn pull_small_image(source: &RegistrySource) -> Result<(), OciError> {
 
 fn write_docker_config(dir: &Path, name: &str, json: &serde_json::Value) -> PathBuf {
     let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec_pretty(json).expect("config JSON"))
-        .expect("writing a docker config");
+    std::fs::write(&path, serde_json::to_vec_pretty(json).expect("config JSON")).expect("writing a docker config");
     path
 }
 
@@ -333,11 +315,7 @@ printf '{{"ServerURL":"%s","Username":"{USER}","Secret":"{PASSWORD}"}}' "$server
         "helpers.json",
         &serde_json::json!({"credHelpers": {registry.addr(): "test"}, "auths": {registry.addr(): {"auth": "d3Jvbmc6d3Jvbmc="}}}),
     );
-    let store = write_docker_config(
-        registry.dir(),
-        "store.json",
-        &serde_json::json!({"credsStore": "test"}),
-    );
+    let store = write_docker_config(registry.dir(), "store.json", &serde_json::json!({"credsStore": "test"}));
     for config in [per_registry, store] {
         let options = RegistryOptions {
             docker_config: Some(config.clone()),
@@ -402,10 +380,7 @@ fn htpasswd_registry_rejects_wrong_and_missing_credentials() {
         .expect_err("wrong password");
     assert_auth_error(&error, registry.addr());
     let message = error.to_string();
-    assert!(
-        message.contains("401") && message.contains(USER),
-        "{message}"
-    );
+    assert!(message.contains("401") && message.contains(USER), "{message}");
     assert!(!message.contains("not-the-password"), "{message}");
 
     let error = source(registry.addr(), "distroless-style:latest", options())
@@ -423,9 +398,7 @@ fn credential_helper_failures_name_the_helper_and_hide_the_secret() {
     write_helper(
         &helpers,
         "broken",
-        &format!(
-            r#"printf '{{"Username":"{USER}","Secret":"{PASSWORD}"}}'; echo "keychain locked" >&2; exit 3"#
-        ),
+        &format!(r#"printf '{{"Username":"{USER}","Secret":"{PASSWORD}"}}'; echo "keychain locked" >&2; exit 3"#),
     );
     for (helper, expected_text) in [("broken", "keychain locked"), ("absent", "not found")] {
         let config = write_docker_config(
@@ -442,10 +415,7 @@ fn credential_helper_failures_name_the_helper_and_hide_the_secret() {
             .root_manifest()
             .expect_err("a failing helper");
         let message = error.to_string();
-        assert!(
-            message.contains(&format!("docker-credential-{helper}")),
-            "{message}"
-        );
+        assert!(message.contains(&format!("docker-credential-{helper}")), "{message}");
         assert!(message.contains(expected_text), "{message}");
         assert!(!message.contains(PASSWORD), "the secret leaked: {message}");
     }
@@ -535,11 +505,7 @@ fn fake_image() -> FakeImage {
 }
 
 fn manifest_reply(image: &FakeImage) -> Reply {
-    ok(
-        "200 OK",
-        &[("Content-Type", OCI_MANIFEST.to_string())],
-        &image.manifest,
-    )
+    ok("200 OK", &[("Content-Type", OCI_MANIFEST.to_string())], &image.manifest)
 }
 
 fn error_reply(status: &str) -> Reply {
@@ -616,11 +582,7 @@ fn honours_retry_after_on_429() {
     let image = Arc::new(fake_image());
     let served = image.clone();
     let server = FakeServer::start(move |index, _| match index {
-        0 => ok(
-            "429 Too Many Requests",
-            &[("Retry-After", "0".to_string())],
-            b"",
-        ),
+        0 => ok("429 Too Many Requests", &[("Retry-After", "0".to_string())], b""),
         _ => manifest_reply(&served),
     });
     // A long backoff that Retry-After: 0 must override.
@@ -641,10 +603,7 @@ fn unreachable_registry_fails_after_retries() {
         .root_manifest()
         .expect_err("nothing listens");
     let message = error.to_string();
-    assert!(
-        matches!(error.root(), OciError::Registry { .. }),
-        "{message}"
-    );
+    assert!(matches!(error.root(), OciError::Registry { .. }), "{message}");
     assert!(
         message.contains(&addr) && message.contains("failed after 3 attempts"),
         "{message}"
@@ -671,10 +630,7 @@ fn stalled_server_times_out_instead_of_hanging() {
 
 /// A blob server that cuts the first response at half the blob, then answers the resumed
 /// request with `resume(request)`.
-fn blob_server(
-    image: &Arc<FakeImage>,
-    resume: fn(&FakeImage, &fake_http::Request) -> Reply,
-) -> FakeServer {
+fn blob_server(image: &Arc<FakeImage>, resume: fn(&FakeImage, &fake_http::Request) -> Reply) -> FakeServer {
     let image = image.clone();
     FakeServer::start(move |index, request| {
         if index == 0 {
@@ -694,19 +650,10 @@ fn resumes_a_dropped_blob_with_a_range_request() {
             return error_reply("400 Bad Request");
         }
         let range = format!("bytes {half}-{}/{}", image.blob.len() - 1, image.blob.len());
-        ok(
-            "206 Partial Content",
-            &[("Content-Range", range)],
-            &image.blob[half..],
-        )
+        ok("206 Partial Content", &[("Content-Range", range)], &image.blob[half..])
     });
     let source = source(server.addr(), "test:latest", options());
-    let bytes = read_to_end(
-        source
-            .open_blob(&image.blob_digest, Some(1024))
-            .expect("open"),
-    )
-    .expect("resumed read");
+    let bytes = read_to_end(source.open_blob(&image.blob_digest, Some(1024)).expect("open")).expect("resumed read");
     assert_eq!(bytes, image.blob);
     assert_eq!(server.requests().len(), 2);
 }
@@ -717,8 +664,7 @@ fn resumes_a_dropped_blob_when_the_server_ignores_the_range() {
     let server = blob_server(&image, |image, _| ok("200 OK", &[], &image.blob));
     let source = source(server.addr(), "test:latest", options());
     // No size from a descriptor: Content-Length tells how much is missing.
-    let bytes = read_to_end(source.open_blob(&image.blob_digest, None).expect("open"))
-        .expect("resumed read");
+    let bytes = read_to_end(source.open_blob(&image.blob_digest, None).expect("open")).expect("resumed read");
     assert_eq!(bytes, image.blob);
 }
 
@@ -729,12 +675,8 @@ fn gives_up_on_a_blob_that_always_breaks_off() {
         response("200 OK", &[], &image.blob, image.blob.len() / 2)
     });
     let source = source(server.addr(), "test:latest", options());
-    let error = read_to_end(
-        source
-            .open_blob(&image.blob_digest, Some(1024))
-            .expect("open"),
-    )
-    .expect_err("never complete");
+    let error =
+        read_to_end(source.open_blob(&image.blob_digest, Some(1024)).expect("open")).expect_err("never complete");
     let message = error.to_string();
     for part in [
         server.addr(),
@@ -753,24 +695,16 @@ fn blob_longer_than_its_descriptor_is_an_error() {
     let served = image.clone();
     // Chunked, so no Content-Length gives the excess away before the body does.
     let server = FakeServer::start(move |_, _| {
-        let mut raw =
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+        let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
         raw.extend_from_slice(format!("{:x}\r\n", served.blob.len()).as_bytes());
         raw.extend_from_slice(&served.blob);
         raw.extend_from_slice(b"\r\n0\r\n\r\n");
         Reply::Raw(raw)
     });
     let source = source(server.addr(), "test:latest", options());
-    let error = read_to_end(
-        source
-            .open_blob(&image.blob_digest, Some(1000))
-            .expect("open"),
-    )
-    .expect_err("too long");
+    let error = read_to_end(source.open_blob(&image.blob_digest, Some(1000)).expect("open")).expect_err("too long");
     assert!(
-        error
-            .to_string()
-            .contains("more than the expected 1000 bytes"),
+        error.to_string().contains("more than the expected 1000 bytes"),
         "{error}"
     );
 }
@@ -784,10 +718,7 @@ fn content_length_contradicting_the_descriptor_is_a_size_mismatch() {
         .open_blob(&image.blob_digest, Some(999))
         .err()
         .expect("a size mismatch");
-    assert!(
-        matches!(error.root(), OciError::SizeMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::SizeMismatch { .. }), "{error}");
 }
 
 #[test]
@@ -808,26 +739,15 @@ fn manifests_that_do_not_match_their_digest_are_rejected() {
     });
     let by_tag = source(server.addr(), "test:latest", options()).root_manifest();
     let error = by_tag.expect_err("Docker-Content-Digest mismatch");
-    assert!(
-        matches!(error.root(), OciError::DigestMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
 
     let pinned = source(server.addr(), &format!("test@{other_digest}"), options());
-    let error = pinned
-        .root_manifest()
-        .expect_err("reference digest mismatch");
-    assert!(
-        matches!(error.root(), OciError::DigestMismatch { .. }),
-        "{error}"
-    );
+    let error = pinned.root_manifest().expect_err("reference digest mismatch");
+    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
     let error = pinned
         .manifest_by_digest(&other_digest)
         .expect_err("asked digest mismatch");
-    assert!(
-        matches!(error.root(), OciError::DigestMismatch { .. }),
-        "{error}"
-    );
+    assert!(matches!(error.root(), OciError::DigestMismatch { .. }), "{error}");
 }
 
 #[test]
@@ -861,9 +781,7 @@ fn expired_bearer_token_is_renewed_once() {
     ureq::get(&format!("http://{}/token", server.addr()))
         .call()
         .expect("issuing t2");
-    let blob = source
-        .open_blob(&image.blob_digest, None)
-        .expect("blob after renewal");
+    let blob = source.open_blob(&image.blob_digest, None).expect("blob after renewal");
     assert_eq!(read_to_end(blob).expect("read"), image.blob);
     assert_eq!(
         tokens_issued.load(Ordering::SeqCst),
@@ -886,23 +804,14 @@ fn redirected_blob_downloads_do_not_carry_credentials() {
                 b"",
             );
         }
-        ok(
-            "307 Temporary Redirect",
-            &[("Location", storage_url.clone())],
-            b"",
-        )
+        ok("307 Temporary Redirect", &[("Location", storage_url.clone())], b"")
     });
     let options = RegistryOptions {
         credentials: credentials(PASSWORD),
         ..options()
     };
     let source = source(registry.addr(), "test:latest", options);
-    let bytes = read_to_end(
-        source
-            .open_blob(&image.blob_digest, Some(1024))
-            .expect("open"),
-    )
-    .expect("read");
+    let bytes = read_to_end(source.open_blob(&image.blob_digest, Some(1024)).expect("open")).expect("read");
     assert_eq!(bytes, image.blob);
     let storage_requests = storage.requests();
     assert_eq!(storage_requests.len(), 1);
@@ -911,10 +820,5 @@ fn redirected_blob_downloads_do_not_carry_credentials() {
         None,
         "credentials leaked to the storage host"
     );
-    assert!(
-        registry
-            .requests()
-            .iter()
-            .any(|r| r.header("Authorization").is_some())
-    );
+    assert!(registry.requests().iter().any(|r| r.header("Authorization").is_some()));
 }

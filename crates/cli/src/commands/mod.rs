@@ -2,4 +2,5 @@
 
 pub mod cache;
 pub mod image;
+pub mod sbom;
 pub mod source;

@@ -159,7 +159,6 @@ fn list_ref_names(manifests: &[Descriptor]) -> String {
     }
 }
 
-
 impl ManifestSource for LayoutSource {
     fn root_manifest(&self) -> Result<FetchedManifest> {
         let index = self.read_index()?;

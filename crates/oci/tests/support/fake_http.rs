@@ -46,10 +46,7 @@ impl FakeServer {
     /// Serves each request with `handler(index_of_request, request)`.
     pub fn start(handler: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the fake server");
-        let addr = listener
-            .local_addr()
-            .expect("fake server address")
-            .to_string();
+        let addr = listener.local_addr().expect("fake server address").to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
@@ -64,11 +61,7 @@ impl FakeServer {
                 std::thread::spawn(move || serve(stream, &*handler, &seen, &stopping));
             }
         });
-        FakeServer {
-            addr,
-            requests,
-            stop,
-        }
+        FakeServer { addr, requests, stop }
     }
 
     /// `127.0.0.1:<port>`.

@@ -69,7 +69,7 @@ fn headers(text: &str) -> Vec<(&str, String)> {
     fields
 }
 
-fn single<'a>(headers: &'a [(&str, String)], name: &str) -> Option<&'a str> {
+fn single<'a>(headers: &'a [(&str, String)], name: &'a str) -> Option<&'a str> {
     all(headers, name).next().filter(|v| !v.is_empty())
 }
 
@@ -100,7 +100,7 @@ fn licenses(headers: &[(&str, String)]) -> Vec<String> {
                 return None;
             }
             // `License :: OSI Approved` alone names no license.
-            let last = parts.next_back()?;
+            let last = parts.last()?;
             (last != "OSI Approved").then(|| last.to_string())
         })
         .collect();
@@ -154,7 +154,10 @@ Requests is an HTTP library.
     #[test]
     fn reads_name_version_license_and_dependencies() {
         let package = parse_metadata(METADATA.as_bytes()).unwrap();
-        assert_eq!((package.name.as_str(), package.version.as_str()), ("requests", "2.19.1"));
+        assert_eq!(
+            (package.name.as_str(), package.version.as_str()),
+            ("requests", "2.19.1")
+        );
         assert_eq!(package.purl, "pkg:pypi/requests@2.19.1");
         assert_eq!(package.licenses, ["Apache 2.0"]);
         assert_eq!(package.dependencies, ["certifi", "chardet", "idna", "urllib3"]);
@@ -184,9 +187,16 @@ Requests is an HTTP library.
     fn rejects_metadata_without_name_or_version() {
         assert_eq!(parse_metadata(b"Version: 1.0\n").unwrap_err(), "no Name field");
         assert_eq!(parse_metadata(b"Name: a\nVersion:\n").unwrap_err(), "no Version field");
-        assert!(parse_metadata(b"Name: a b\nVersion: 1\n").unwrap_err().contains("invalid Name"));
+        assert!(
+            parse_metadata(b"Name: a b\nVersion: 1\n")
+                .unwrap_err()
+                .contains("invalid Name")
+        );
         // The body is not headers.
-        assert_eq!(parse_metadata(b"Name: a\n\nVersion: 1\n").unwrap_err(), "no Version field");
+        assert_eq!(
+            parse_metadata(b"Name: a\n\nVersion: 1\n").unwrap_err(),
+            "no Version field"
+        );
         assert_eq!(parse_metadata(&[0xff, 0xfe, 0x00]).unwrap_err(), "no Name field");
     }
 
@@ -205,7 +215,10 @@ Requests is an HTTP library.
     #[test]
     fn reads_eggs() {
         let bytes = egg(&[
-            ("EGG-INFO/PKG-INFO", b"Metadata-Version: 1.1\nName: zope.interface\nVersion: 5.4.0\n"),
+            (
+                "EGG-INFO/PKG-INFO",
+                b"Metadata-Version: 1.1\nName: zope.interface\nVersion: 5.4.0\n",
+            ),
             ("zope/interface/__init__.py", b""),
         ]);
         let package = parse_egg(&bytes).unwrap();
@@ -215,7 +228,11 @@ Requests is an HTTP library.
 
     #[test]
     fn bad_eggs_are_errors() {
-        assert!(parse_egg(b"PK\x03\x04 truncated").unwrap_err().contains("not a readable zip"));
+        assert!(
+            parse_egg(b"PK\x03\x04 truncated")
+                .unwrap_err()
+                .contains("not a readable zip")
+        );
         let without = egg(&[("x.py", b"")]);
         assert!(parse_egg(&without).unwrap_err().contains(EGG_PKG_INFO));
         let broken = egg(&[("EGG-INFO/PKG-INFO", b"Version: 1\n")]);
@@ -228,6 +245,21 @@ Requests is an HTTP library.
         let bomb = egg(&[("EGG-INFO/PKG-INFO", &zeros)]);
         assert!(bomb.len() < 1024 * 1024, "deflate squeezes spaces");
         let err = parse_egg(&bomb).unwrap_err();
-        assert!(err.contains("over the limit") || err.contains("inflates beyond"), "{err}");
+        assert!(
+            err.contains("over the limit") || err.contains("inflates beyond"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_egg_that_understates_its_size_is_still_read_bounded() {
+        let zeros = vec![b' '; (MAX_METADATA_BYTES + 1024) as usize];
+        let mut bomb = egg(&[("EGG-INFO/PKG-INFO", &zeros)]);
+        // Claim 16 bytes in the local header (offset 22) and the central directory (offset 24).
+        let claim = 16u32.to_le_bytes();
+        bomb[22..26].copy_from_slice(&claim);
+        let central = bomb.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+        bomb[central + 24..central + 28].copy_from_slice(&claim);
+        assert!(parse_egg(&bomb).is_err());
     }
 }

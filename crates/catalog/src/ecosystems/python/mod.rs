@@ -108,6 +108,11 @@ impl Cataloger for PythonLock {
             return Ok(Catalogued::default());
         }
         let basename = file.path.rsplit('/').next().unwrap_or(file.path);
+        // The glob's `*` also crosses `/` (`requirements-old/notes.txt`): check the file name.
+        let requirements = basename.starts_with("requirements") && basename.ends_with(".txt");
+        if !requirements && !matches!(basename, "poetry.lock" | "Pipfile.lock" | "uv.lock") {
+            return Ok(Catalogued::default());
+        }
         let bytes = read_limited(content, MAX_LOCK_BYTES)?;
         match basename {
             "poetry.lock" => parse_poetry_lock(&bytes),
@@ -203,14 +208,17 @@ mod tests {
         let text = "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n";
         let found = PythonInstalled
             .catalog(
-                &meta("/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", FileKind::File),
+                &meta(
+                    "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+                    FileKind::File,
+                ),
                 &mut text.as_bytes(),
             )
             .unwrap();
         assert_eq!(found.packages.len(), 1);
         let dir = PythonInstalled
             .catalog(
-                &meta("/usr/lib/python3/dist-packages/six.egg-info", FileKind::Directory),
+                &meta("/usr/lib/python3/dist-packages/six.egg-info", FileKind::Dir),
                 &mut "".as_bytes(),
             )
             .unwrap();
@@ -226,8 +234,18 @@ mod tests {
             )
             .unwrap();
         assert_eq!(found.packages[0].name, "pytest");
+        let elsewhere = PythonLock
+            .catalog(
+                &meta("/app/requirements-old/notes.txt", FileKind::File),
+                &mut "pytest==8.0.0\n".as_bytes(),
+            )
+            .unwrap();
+        assert!(elsewhere.packages.is_empty());
         let err = PythonLock
-            .catalog(&meta("/app/poetry.lock", FileKind::File), &mut "[[package]\n".as_bytes())
+            .catalog(
+                &meta("/app/poetry.lock", FileKind::File),
+                &mut "[[package]\n".as_bytes(),
+            )
             .unwrap_err();
         assert!(err.contains("TOML"), "{err}");
     }
