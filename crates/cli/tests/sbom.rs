@@ -91,6 +91,30 @@ fn packages_of(document: &Value) -> Vec<(String, String, String)> {
     entries
 }
 
+/// Validates documents against the official schemas (tests/fixtures/schemas/validate.py).
+fn validate(schema: &str, documents: &[&Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, document) in documents.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.json"));
+        std::fs::write(&path, serde_json::to_vec(document).unwrap()).unwrap();
+        files.push(path);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/schemas/validate.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(schema)
+        .args(&files)
+        .output()
+        .expect("python3 must be installed to validate SBOMs against the schemas");
+    assert!(
+        output.status.success(),
+        "{schema}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn purl_type(purl: &str) -> String {
     purl.trim_start_matches("pkg:").split('/').next().unwrap().to_string()
 }
@@ -192,6 +216,8 @@ fn fs_targets_read_declarations_only() {
     let bom = sbom(&[&target]);
     assert_eq!(bom["metadata"]["component"]["type"], "application");
     assert_eq!(bom["metadata"]["component"]["name"], target);
+    validate("cyclonedx", &[&bom]);
+    validate("spdx", &[&sbom(&[&target, "--format", "spdx"])]);
 }
 
 #[test]
@@ -215,6 +241,8 @@ fn rootfs_targets_read_installed_packages_only() {
     let zlib_ref = bom["components"][1]["bom-ref"].clone();
     assert_eq!(bom["dependencies"][0]["ref"], zlib_ref);
     assert_eq!(bom["dependencies"][0]["dependsOn"][0], bom["components"][0]["bom-ref"]);
+    validate("cyclonedx", &[&bom]);
+    validate("spdx", &[&sbom(&[&target, "--format", "spdx"])]);
 }
 
 #[test]

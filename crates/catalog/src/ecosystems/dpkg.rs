@@ -47,18 +47,22 @@ impl Cataloger for Dpkg {
             .map_err(|e| format!("reading: {e}"))?;
         let text = String::from_utf8_lossy(&bytes);
         let in_status_d = file.path.starts_with("/var/lib/dpkg/status.d/");
-        let mut found = Catalogued::default();
-        for (number, paragraph) in paragraphs(&text).enumerate() {
-            match package_from(&paragraph, in_status_d) {
-                Ok(Some(package)) => found.packages.push(package),
-                Ok(None) => {}
-                Err(reason) => found
-                    .warnings
-                    .push(format!("paragraph {} skipped: {reason}", number + 1)),
-            }
-        }
-        Ok(found)
+        Ok(parse_status(&text, in_status_d))
     }
+}
+
+/// The installed packages of a dpkg status file (or one `status.d/` file, whose paragraphs
+/// have no `Status` field); a corrupt paragraph is skipped with a warning.
+pub fn parse_status(text: &str, in_status_d: bool) -> Catalogued {
+    let mut found = Catalogued::default();
+    for (number, paragraph) in paragraphs(text).enumerate() {
+        match package_from(&paragraph, in_status_d) {
+            Ok(Some(package)) => found.packages.push(package),
+            Ok(None) => {}
+            Err(reason) => found.warnings.push(format!("paragraph {} skipped: {reason}", number + 1)),
+        }
+    }
+    found
 }
 
 /// One control paragraph: fields in order, continuation lines joined with `\n`.

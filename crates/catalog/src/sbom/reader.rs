@@ -179,7 +179,12 @@ impl Reader<'_> {
                 .iter()
                 .find(|r| text(r, "referenceType") == Some("purl"))
                 .and_then(|r| text(r, "referenceLocator"));
-            if purl.is_none() && described.contains(&id) {
+            // What the document describes (an image, a directory) is not one of its
+            // packages unless it is a package of a known ecosystem.
+            let of_known_ecosystem = purl
+                .and_then(Purl::parse)
+                .is_some_and(|p| ecosystem_of(&p.kind).is_some());
+            if described.contains(&id) && !of_known_ecosystem {
                 continue;
             }
             let entry = Entry {
@@ -748,7 +753,8 @@ mod tests {
             "SPDXID": "SPDXRef-DOCUMENT",
             "documentDescribes": ["SPDXRef-root"],
             "packages": [
-                {"SPDXID": "SPDXRef-root", "name": "image", "downloadLocation": "NOASSERTION"},
+                {"SPDXID": "SPDXRef-root", "name": "image", "downloadLocation": "NOASSERTION",
+                 "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:oci/image@sha256%3Aab"}]},
                 {"SPDXID": "SPDXRef-os", "name": "alpine", "versionInfo": "3.20", "primaryPackagePurpose": "OPERATING-SYSTEM"},
                 {"SPDXID": "SPDXRef-a", "name": "musl", "versionInfo": "1.2.5-r0", "licenseDeclared": "LicenseRef-x",
                  "externalRefs": [{"referenceCategory": "PACKAGE_MANAGER", "referenceType": "purl", "referenceLocator": "pkg:apk/alpine/musl@1.2.5-r0?upstream=musl"}]},
