@@ -4,11 +4,12 @@
 #
 # The tests use real parts: skopeo and Debian's docker-registry for the registry source,
 # umoci to unpack fixtures into plain directories, htpasswd and openssl for registry auth,
+# rpm to compare the rpm cataloger with `rpm -qa` on the test databases,
 # and the machine's Docker Engine when one runs (those tests say why they skip otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl)
+APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl rpm)
 
 missing_packages() {
   local pkg

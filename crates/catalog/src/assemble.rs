@@ -167,11 +167,10 @@ fn finish_os_purl(package: &mut Package, os: Option<&OsRelease>) {
     }
     let upstream = upstream.unwrap_or_default();
     qualifiers.push(("upstream", &upstream));
-    package.purl = purl::build(
-        package.ecosystem.purl_type(),
-        Some(namespace),
-        &package.name,
-        &package.version,
-        &qualifiers,
-    );
+    // rpm keeps the epoch in its own qualifier, not in the purl's version.
+    let version = match package.ecosystem {
+        Ecosystem::Rpm => package.version.split_once(':').map_or(package.version.as_str(), |(_, v)| v),
+        _ => package.version.as_str(),
+    };
+    package.purl = purl::build(package.ecosystem.purl_type(), Some(namespace), &package.name, version, &qualifiers);
 }
