@@ -15,6 +15,7 @@
 # Env:   DRYDOCK_BENCH_DIR  cache of the big image (see build-big-image.sh)
 #        RUNS               timed runs per command (default 5; at least 3)
 #        DRYDOCK            a drydock binary to use instead of building target/release
+#        BENCH_SYFT=0       skip syft even when it is installed (a syft run takes minutes)
 # Needs root only to build the image the first time and to apt-get install hyperfine,
 # time and jq when they are missing.
 set -euo pipefail
@@ -188,7 +189,7 @@ main() {
     drydock "$inspect"
   )
   # The tool a user would otherwise pick, only when it is there (never installed here).
-  if command -v syft >/dev/null; then
+  if [ "${BENCH_SYFT:-1}" != 0 ] && command -v syft >/dev/null; then
     commands+=(syft "SYFT_CHECK_FOR_APP_UPDATE=false syft scan -q 'oci-dir:$image' -o syft-json >/dev/null")
   fi
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

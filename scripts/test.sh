@@ -34,8 +34,16 @@ install_rust_tools() {
   command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 }
 
+# The SBOM tests validate against the official CycloneDX and SPDX JSON schemas with
+# Python's jsonschema (a Rust validator would add ~75 crates to the build).
+install_python_tools() {
+  python3 -c 'import importlib.metadata as m, sys; v = m.version("jsonschema").split("."); sys.exit(0 if (int(v[0]), int(v[1])) >= (4, 18) else 1)' 2>/dev/null \
+    || python3 -m pip install --quiet 'jsonschema>=4.18'
+}
+
 install_system_packages
 install_rust_tools
+install_python_tools
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

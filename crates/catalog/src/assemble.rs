@@ -169,8 +169,17 @@ fn finish_os_purl(package: &mut Package, os: Option<&OsRelease>) {
     qualifiers.push(("upstream", &upstream));
     // rpm keeps the epoch in its own qualifier, not in the purl's version.
     let version = match package.ecosystem {
-        Ecosystem::Rpm => package.version.split_once(':').map_or(package.version.as_str(), |(_, v)| v),
+        Ecosystem::Rpm => package
+            .version
+            .split_once(':')
+            .map_or(package.version.as_str(), |(_, v)| v),
         _ => package.version.as_str(),
     };
-    package.purl = purl::build(package.ecosystem.purl_type(), Some(namespace), &package.name, version, &qualifiers);
+    package.purl = purl::build(
+        package.ecosystem.purl_type(),
+        Some(namespace),
+        &package.name,
+        version,
+        &qualifiers,
+    );
 }

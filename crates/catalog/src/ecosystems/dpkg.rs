@@ -59,7 +59,9 @@ pub fn parse_status(text: &str, in_status_d: bool) -> Catalogued {
         match package_from(&paragraph, in_status_d) {
             Ok(Some(package)) => found.packages.push(package),
             Ok(None) => {}
-            Err(reason) => found.warnings.push(format!("paragraph {} skipped: {reason}", number + 1)),
+            Err(reason) => found
+                .warnings
+                .push(format!("paragraph {} skipped: {reason}", number + 1)),
         }
     }
     found

@@ -79,7 +79,11 @@ impl Cataloger for GoMod {
         }
     }
 
-    fn catalog(&self, _file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
+    fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
+        // go.mod files of modules in the module cache describe those modules, not this project.
+        if file.path.contains("/pkg/mod/") {
+            return Ok(Catalogued::default());
+        }
         let mut bytes = Vec::new();
         content
             .take(MAX_GO_MOD_BYTES)

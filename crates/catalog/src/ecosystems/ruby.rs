@@ -91,19 +91,22 @@ impl Cataloger for GemLock {
     }
 }
 
-/// `…/gems/<name>-<version>/Gemfile.lock`: the lockfile of an installed gem's own development
-/// checkout, shipped inside the gem. Its gems were never installed.
+/// `…/gems/<name>-<version>/…/Gemfile.lock`: a lockfile anywhere inside an installed gem (its
+/// author's development checkout, shipped in the gem). Its gems were never installed.
 pub fn is_inside_installed_gem(path: &str) -> bool {
-    let mut parents = path.rsplit('/').skip(1);
-    let (Some(gem_dir), Some(gems)) = (parents.next(), parents.next()) else {
+    let components: Vec<&str> = path.split('/').collect();
+    let Some((_, directories)) = components.split_last() else {
         return false;
     };
-    let versioned = gem_dir.match_indices('-').any(|(at, _)| {
-        gem_dir
-            .get(at + 1..)
-            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-    });
-    gems == "gems" && versioned
+    directories.windows(2).any(|pair| {
+        let (gems, gem_dir) = (pair[0], pair[1]);
+        let versioned = gem_dir.match_indices('-').any(|(at, _)| {
+            gem_dir
+                .get(at + 1..)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        gems == "gems" && versioned
+    })
 }
 
 fn read_text(content: &mut dyn Read, limit: u64) -> Result<String, String> {
@@ -557,6 +560,9 @@ end
             "/app/vendor/bundle/ruby/3.2.0/gems/net-imap-0.3.4/Gemfile.lock"
         ));
         assert!(!is_inside_installed_gem("/app/Gemfile.lock"));
+        assert!(is_inside_installed_gem(
+            "/usr/lib/ruby/gems/3.1.0/gems/rbs-2.1.0/steep/Gemfile.lock"
+        ));
         assert!(!is_inside_installed_gem("/srv/gems/Gemfile.lock"));
         assert!(!is_inside_installed_gem("/srv/gems/my-web-app/Gemfile.lock"));
         let found = GemLock

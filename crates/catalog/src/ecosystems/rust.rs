@@ -63,7 +63,14 @@ impl Cataloger for CargoLock {
         }
     }
 
-    fn catalog(&self, _file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
+    fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
+        // Crate sources in Cargo's cache carry their authors' lockfiles; they are not built here.
+        if ["/.cargo/registry/", "/.cargo/git/"]
+            .iter()
+            .any(|d| file.path.contains(d))
+        {
+            return Ok(Catalogued::default());
+        }
         let mut bytes = Vec::new();
         content
             .take(MAX_LOCK_BYTES)

@@ -28,7 +28,7 @@ use drydock_oci::engine::analyzer::{EntryMeta, Interest};
 
 use crate::{Cataloger, CatalogerKind, Catalogued};
 
-pub use package_json::{is_package_root, parse_package_json};
+pub use package_json::{is_inside_installed_package, is_package_root, parse_package_json};
 pub use package_lock::parse_package_lock;
 pub use pnpm::parse_pnpm_lock;
 pub use yarn::parse_yarn_lock;
@@ -56,7 +56,11 @@ impl Cataloger for NpmInstalled {
 
     fn interest(&self) -> Interest {
         Interest {
-            globs: vec!["**/node_modules/**/package.json".into()],
+            globs: vec![
+                "**/node_modules/**/package.json".into(),
+                "/usr/share/nodejs/**/package.json".into(),
+                "/usr/lib/nodejs/**/package.json".into(),
+            ],
             max_size: Some(MAX_PACKAGE_JSON_BYTES),
             ..Default::default()
         }
@@ -101,7 +105,7 @@ impl Cataloger for NpmLock {
     }
 
     fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
-        if file.kind != FileKind::File {
+        if file.kind != FileKind::File || is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         let bytes = read_limited(content, MAX_LOCK_BYTES)?;

@@ -9,10 +9,14 @@ use super::{checked_package, sorted};
 /// Whether `path` is a package root's package.json: `…/node_modules/<name>/package.json` or
 /// `…/node_modules/@scope/<name>/package.json`.
 pub fn is_package_root(path: &str) -> bool {
-    let Some(at) = path.rfind("/node_modules/") else {
+    let Some(start) = INSTALL_DIRS
+        .iter()
+        .filter_map(|dir| path.rfind(dir).map(|at| at + dir.len()))
+        .max()
+    else {
         return false;
     };
-    let rest = path.get(at + "/node_modules/".len()..).unwrap_or("");
+    let rest = path.get(start..).unwrap_or("");
     let segments: Vec<&str> = rest.split('/').collect();
     let visible = |s: &&str| !s.is_empty() && !s.starts_with('.');
     match segments.as_slice() {
@@ -20,6 +24,16 @@ pub fn is_package_root(path: &str) -> bool {
         [scope, name, "package.json"] => scope.starts_with('@') && scope.len() > 1 && visible(name),
         _ => false,
     }
+}
+
+/// Directories whose children are installed packages: npm's `node_modules`, and the
+/// directories Debian's `node-*` packages install into (Debian's node searches them).
+pub const INSTALL_DIRS: [&str; 3] = ["/node_modules/", "/usr/share/nodejs/", "/usr/lib/nodejs/"];
+
+/// Whether `path` lies inside an installed package: a lockfile there is that package's own
+/// development lockfile, shipped by its author, not a record of what is installed.
+pub fn is_inside_installed_package(path: &str) -> bool {
+    INSTALL_DIRS.iter().any(|dir| path.contains(dir))
 }
 
 /// The package an installed package.json describes.
@@ -84,6 +98,19 @@ mod tests {
         assert!(!is_package_root("/app/node_modules/@babel/package.json"));
         assert!(!is_package_root("/app/node_modules/.cache/package.json"));
         assert!(!is_package_root("/app/node_modules/@/x/package.json"));
+    }
+
+    #[test]
+    fn knows_debian_node_module_roots_and_what_lies_inside_packages() {
+        assert!(is_package_root("/usr/share/nodejs/lodash/package.json"));
+        assert!(is_package_root("/usr/share/nodejs/@types/node/package.json"));
+        assert!(is_package_root("/usr/lib/nodejs/acorn/package.json"));
+        assert!(!is_package_root("/usr/share/nodejs/lodash/fp/package.json"));
+        assert!(is_inside_installed_package(
+            "/usr/share/nodejs/lodash-cli/npm-shrinkwrap.json"
+        ));
+        assert!(is_inside_installed_package("/app/node_modules/nanoid/pnpm-lock.yaml"));
+        assert!(!is_inside_installed_package("/app/package-lock.json"));
     }
 
     #[test]
