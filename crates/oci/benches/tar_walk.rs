@@ -193,7 +193,9 @@ fn bench_walk<M: Measurement>(c: &mut Criterion<M>) {
 
     let mut group = c.benchmark_group("walk_layer");
     group.throughput(Throughput::Bytes(tar.len() as u64));
+    // One walk takes 0.2 to 0.5 s: ten samples need more than the default 5 s.
     group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
     for (label, analyzers) in analyzer_sets {
         let index = InterestIndex::new(analyzers).expect("interest index");
         for (format, blob, compression) in [("tar", &tar, Compression::None), ("tar.gz", &gz, Compression::Gzip)] {

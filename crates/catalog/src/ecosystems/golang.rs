@@ -81,7 +81,7 @@ impl Cataloger for GoMod {
 
     fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
         // go.mod files of modules in the module cache describe those modules, not this project.
-        if file.path.contains("/pkg/mod/") {
+        if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         let mut bytes = Vec::new();

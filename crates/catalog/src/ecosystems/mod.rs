@@ -39,3 +39,52 @@ pub fn all() -> Vec<Arc<dyn CatalogAnalyzer>> {
         Arc::new(CatalogerAnalyzer::new(rust::CargoLock)),
     ]
 }
+
+/// Directories whose contents are installed packages of some ecosystem: npm's
+/// `node_modules` and Debian's node directories, Python's site and dist packages, installed
+/// gems (`…/gems/<name>-<version>/`), Cargo's and Go's caches of dependency sources.
+const INSTALLED_PACKAGE_DIRS: [&str; 8] = [
+    "/node_modules/",
+    "/usr/share/nodejs/",
+    "/usr/lib/nodejs/",
+    "/site-packages/",
+    "/dist-packages/",
+    "/.cargo/registry/",
+    "/.cargo/git/",
+    "/pkg/mod/",
+];
+
+/// Whether `path` lies inside an installed package. A lockfile or manifest there is that
+/// package author's development file, shipped with the package: its entries were never
+/// installed, so declared-package catalogers skip it (syft and Trivy do not report them
+/// either).
+pub fn is_inside_installed_package(path: &str) -> bool {
+    INSTALLED_PACKAGE_DIRS.iter().any(|dir| path.contains(dir)) || ruby::is_inside_installed_gem(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockfiles_shipped_inside_installed_packages() {
+        for inside in [
+            "/usr/share/nodejs/lodash-cli/npm-shrinkwrap.json",
+            "/app/node_modules/nanoid/pnpm-lock.yaml",
+            "/usr/lib/ruby/gems/3.1.0/gems/typeprof-0.21.2/vscode/package-lock.json",
+            "/usr/lib/python3/dist-packages/foo/requirements.txt",
+            "/root/.cargo/registry/src/index.crates.io-1/regex-1.5.4/Cargo.lock",
+            "/root/go/pkg/mod/golang.org/x/text@v0.3.0/go.mod",
+        ] {
+            assert!(is_inside_installed_package(inside), "{inside}");
+        }
+        for project in [
+            "/app/package-lock.json",
+            "/src/demo/Cargo.lock",
+            "/srv/gems/Gemfile.lock",
+            "/go/src/app/go.mod",
+        ] {
+            assert!(!is_inside_installed_package(project), "{project}");
+        }
+    }
+}

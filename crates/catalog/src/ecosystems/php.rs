@@ -38,7 +38,7 @@ impl Cataloger for ComposerLock {
     }
 
     fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
-        if file.kind != FileKind::File {
+        if file.kind != FileKind::File || super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         parse_composer_lock(&read_limited(content)?)

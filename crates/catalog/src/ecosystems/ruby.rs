@@ -83,7 +83,7 @@ impl Cataloger for GemLock {
         if file.kind != FileKind::File {
             return Ok(Catalogued::default());
         }
-        if is_inside_installed_gem(file.path) {
+        if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         let text = read_text(content, MAX_LOCK_BYTES)?;

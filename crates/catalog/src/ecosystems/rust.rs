@@ -65,10 +65,7 @@ impl Cataloger for CargoLock {
 
     fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
         // Crate sources in Cargo's cache carry their authors' lockfiles; they are not built here.
-        if ["/.cargo/registry/", "/.cargo/git/"]
-            .iter()
-            .any(|d| file.path.contains(d))
-        {
+        if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         let mut bytes = Vec::new();

@@ -28,7 +28,9 @@ use drydock_oci::engine::analyzer::{EntryMeta, Interest};
 
 use crate::{Cataloger, CatalogerKind, Catalogued};
 
-pub use package_json::{is_inside_installed_package, is_package_root, parse_package_json};
+pub use package_json::{is_package_root, parse_package_json};
+
+use super::is_inside_installed_package;
 pub use package_lock::parse_package_lock;
 pub use pnpm::parse_pnpm_lock;
 pub use yarn::parse_yarn_lock;

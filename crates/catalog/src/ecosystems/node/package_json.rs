@@ -30,12 +30,6 @@ pub fn is_package_root(path: &str) -> bool {
 /// directories Debian's `node-*` packages install into (Debian's node searches them).
 pub const INSTALL_DIRS: [&str; 3] = ["/node_modules/", "/usr/share/nodejs/", "/usr/lib/nodejs/"];
 
-/// Whether `path` lies inside an installed package: a lockfile there is that package's own
-/// development lockfile, shipped by its author, not a record of what is installed.
-pub fn is_inside_installed_package(path: &str) -> bool {
-    INSTALL_DIRS.iter().any(|dir| path.contains(dir))
-}
-
 /// The package an installed package.json describes.
 pub fn parse_package_json(bytes: &[u8]) -> Result<Package, String> {
     let manifest: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
@@ -101,16 +95,11 @@ mod tests {
     }
 
     #[test]
-    fn knows_debian_node_module_roots_and_what_lies_inside_packages() {
+    fn knows_debian_node_module_roots() {
         assert!(is_package_root("/usr/share/nodejs/lodash/package.json"));
         assert!(is_package_root("/usr/share/nodejs/@types/node/package.json"));
         assert!(is_package_root("/usr/lib/nodejs/acorn/package.json"));
         assert!(!is_package_root("/usr/share/nodejs/lodash/fp/package.json"));
-        assert!(is_inside_installed_package(
-            "/usr/share/nodejs/lodash-cli/npm-shrinkwrap.json"
-        ));
-        assert!(is_inside_installed_package("/app/node_modules/nanoid/pnpm-lock.yaml"));
-        assert!(!is_inside_installed_package("/app/package-lock.json"));
     }
 
     #[test]

@@ -104,11 +104,7 @@ impl Cataloger for PythonLock {
     }
 
     fn catalog(&self, file: &EntryMeta<'_>, content: &mut dyn Read) -> Result<Catalogued, String> {
-        // A lockfile inside an installed distribution is its author's, not what is installed.
-        let inside_installed = ["/site-packages/", "/dist-packages/"]
-            .iter()
-            .any(|d| file.path.contains(d));
-        if file.kind != FileKind::File || inside_installed {
+        if file.kind != FileKind::File || super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
         let basename = file.path.rsplit('/').next().unwrap_or(file.path);
