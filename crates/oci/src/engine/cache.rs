@@ -54,7 +54,9 @@ impl LayerCache {
             .collect();
         names.sort();
         let mut hasher = Sha256::new();
-        hasher.update(format!("engine-v{FORMAT};").as_bytes());
+        // The release is part of the key too, so a new drydock never trusts results of an
+        // older one whose analyzer forgot to bump its version.
+        hasher.update(format!("engine-v{FORMAT};drydock-{};", env!("CARGO_PKG_VERSION")).as_bytes());
         for name in names {
             hasher.update(name.as_bytes());
             hasher.update(b";");
