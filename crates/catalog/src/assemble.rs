@@ -57,6 +57,7 @@ pub fn inventory(scan: &ImageScan) -> Inventory {
     }
     let os = detect_os(scan);
     let mut packages: Vec<Package> = packages.into_values().collect();
+    attach_dpkg_licenses(scan, &mut packages);
     for package in &mut packages {
         finish_os_purl(package, os.as_ref());
     }
@@ -182,4 +183,35 @@ fn finish_os_purl(package: &mut Package, os: Option<&OsRelease>) {
         version,
         &qualifiers,
     );
+}
+
+/// Debian packages declare licenses in `/usr/share/doc/<name>/copyright`, not in dpkg's
+/// status: attach what [`crate::ecosystems::dpkg::DpkgCopyright`] found to packages of that name.
+fn attach_dpkg_licenses(scan: &ImageScan, packages: &mut [Package]) {
+    let mut by_package: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (layer, facts) in scan.layers.iter().enumerate() {
+        for output in facts
+            .outputs
+            .iter()
+            .filter(|o| o.analyzer == crate::ecosystems::dpkg::COPYRIGHT_ANALYZER)
+        {
+            if !scan.merged.is_visible(&output.path, layer) {
+                continue;
+            }
+            let name = output.value.get("package").and_then(|v| v.as_str());
+            let licenses = output.value.get("licenses").and_then(|v| v.as_array());
+            if let (Some(name), Some(licenses)) = (name, licenses) {
+                let licenses = licenses.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+                by_package.insert(name.to_string(), licenses);
+            }
+        }
+    }
+    for package in packages
+        .iter_mut()
+        .filter(|p| p.ecosystem == Ecosystem::Deb && p.licenses.is_empty())
+    {
+        if let Some(licenses) = by_package.get(&package.name) {
+            package.licenses = licenses.clone();
+        }
+    }
 }

@@ -34,6 +34,9 @@ pub fn analyzers_for(target: TargetKind) -> Vec<Arc<dyn Analyzer>> {
     static ALL: OnceLock<Vec<Arc<dyn CatalogAnalyzer>>> = OnceLock::new();
     let catalogers = ALL.get_or_init(ecosystems::all);
     let mut chosen: Vec<Arc<dyn Analyzer>> = vec![Arc::new(os_release::OsReleaseAnalyzer)];
+    if target.runs(CatalogerKind::Installed) {
+        chosen.push(Arc::new(ecosystems::dpkg::DpkgCopyright));
+    }
     for cataloger in catalogers {
         if target.runs(cataloger.kind()) {
             let analyzer: Arc<dyn Analyzer> = cataloger.clone();

@@ -115,3 +115,21 @@ fn deb_purls_name_the_distribution() {
         )
     );
 }
+
+#[test]
+fn deb_licenses_come_from_machine_readable_copyright_files() {
+    let inventory = inventory_of("debian-min");
+    let deb: Vec<_> = inventory
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Deb)
+        .collect();
+    let adduser = deb.iter().find(|p| p.name == "adduser").unwrap();
+    assert_eq!(adduser.licenses, ["GPL-2+"]);
+    let with_licenses = deb.iter().filter(|p| !p.licenses.is_empty()).count();
+    assert!(
+        with_licenses >= 70,
+        "only {with_licenses} of {} deb packages have licenses",
+        deb.len()
+    );
+}

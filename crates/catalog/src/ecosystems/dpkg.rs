@@ -232,3 +232,72 @@ mod tests {
         );
     }
 }
+
+/// The analyzer name of [`DpkgCopyright`]'s results.
+pub const COPYRIGHT_ANALYZER: &str = "dpkg-copyright";
+
+const MAX_COPYRIGHT_BYTES: u64 = 1024 * 1024;
+
+/// Declared licenses of Debian packages: the `License:` fields of machine-readable
+/// (DEP-5) `/usr/share/doc/<package>/copyright` files. Assembly attaches them to the
+/// package of that name; free-text copyright files give none.
+pub struct DpkgCopyright;
+
+impl drydock_oci::engine::analyzer::Analyzer for DpkgCopyright {
+    fn name(&self) -> &'static str {
+        COPYRIGHT_ANALYZER
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn interest(&self) -> Interest {
+        Interest {
+            globs: vec!["/usr/share/doc/*/copyright".into()],
+            max_size: Some(MAX_COPYRIGHT_BYTES),
+            ..Default::default()
+        }
+    }
+
+    fn analyze(&self, entry: &EntryMeta<'_>, content: &mut dyn Read) -> drydock_oci::engine::analyzer::AnalyzerResult {
+        let package = entry.path.split('/').nth(4).unwrap_or_default();
+        let mut bytes = Vec::new();
+        content
+            .take(MAX_COPYRIGHT_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("reading: {e}"))?;
+        let licenses = copyright_licenses(&String::from_utf8_lossy(&bytes));
+        if package.is_empty() || licenses.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(serde_json::json!({ "package": package, "licenses": licenses })))
+    }
+}
+
+/// The distinct `License:` short names of a DEP-5 copyright file, in order of appearance.
+pub fn copyright_licenses(text: &str) -> Vec<String> {
+    let mut licenses: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(value) = line.strip_prefix("License:") else {
+            continue;
+        };
+        let name = value.trim();
+        if !name.is_empty() && !licenses.iter().any(|l| l == name) {
+            licenses.push(name.to_string());
+        }
+    }
+    licenses
+}
+
+#[cfg(test)]
+mod copyright_tests {
+    use super::*;
+
+    #[test]
+    fn reads_dep5_license_fields_once_each() {
+        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2000 A\nLicense: GPL-2+\n\nFiles: lib/*\nLicense: BSD-3-clause\n\nLicense: GPL-2+\n This program is free software\n";
+        assert_eq!(copyright_licenses(text), ["GPL-2+", "BSD-3-clause"]);
+        assert!(copyright_licenses("This is free text with no fields.\n").is_empty());
+    }
+}
