@@ -41,15 +41,7 @@ impl Cataloger for DotnetDeps {
         if file.kind != FileKind::File {
             return Ok(Catalogued::default());
         }
-        let mut bytes = Vec::new();
-        content
-            .take(MAX_DEPS_JSON_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading: {e}"))?;
-        if bytes.len() as u64 > MAX_DEPS_JSON_BYTES {
-            return Err(format!("over the {MAX_DEPS_JSON_BYTES}-byte limit; not read"));
-        }
-        parse_deps_json(&bytes)
+        parse_deps_json(&super::read_limited(content, MAX_DEPS_JSON_BYTES)?)
     }
 }
 

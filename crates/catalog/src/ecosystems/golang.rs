@@ -84,11 +84,7 @@ impl Cataloger for GoMod {
         if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
-        let mut bytes = Vec::new();
-        content
-            .take(MAX_GO_MOD_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading: {e}"))?;
+        let bytes = super::read_limited(content, MAX_GO_MOD_BYTES)?;
         let text = std::str::from_utf8(&bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
         Ok(parse_go_mod(text))
     }

@@ -14,6 +14,7 @@ pub mod rpm;
 pub mod ruby;
 pub mod rust;
 
+use std::io::Read;
 use std::sync::Arc;
 
 use crate::cataloger::{CatalogAnalyzer, CatalogerAnalyzer};
@@ -38,6 +39,25 @@ pub fn all() -> Vec<Arc<dyn CatalogAnalyzer>> {
         Arc::new(CatalogerAnalyzer::new(ruby::GemLock)),
         Arc::new(CatalogerAnalyzer::new(rust::CargoLock)),
     ]
+}
+
+/// Reads at most `max` bytes of a file; a longer file is refused rather than parsed
+/// truncated. Every cataloger reads through this, so no file can make one read without bound.
+pub fn read_limited(content: &mut dyn Read, max: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    content
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("reading: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("over the {max}-byte limit for this kind of file; not read"));
+    }
+    Ok(bytes)
+}
+
+/// [`read_limited`] as text; invalid UTF-8 becomes U+FFFD rather than an error.
+pub fn read_text(content: &mut dyn Read, max: u64) -> Result<String, String> {
+    read_limited(content, max).map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Directories whose contents are installed packages of some ecosystem: npm's

@@ -41,7 +41,7 @@ impl Cataloger for ComposerLock {
         if file.kind != FileKind::File || super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
-        parse_composer_lock(&read_limited(content)?)
+        parse_composer_lock(&super::read_limited(content, MAX_JSON_BYTES)?)
     }
 }
 
@@ -73,20 +73,8 @@ impl Cataloger for ComposerInstalled {
         if file.kind != FileKind::File {
             return Ok(Catalogued::default());
         }
-        parse_installed_json(&read_limited(content)?)
+        parse_installed_json(&super::read_limited(content, MAX_JSON_BYTES)?)
     }
-}
-
-fn read_limited(content: &mut dyn Read) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    content
-        .take(MAX_JSON_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("reading: {e}"))?;
-    if bytes.len() as u64 > MAX_JSON_BYTES {
-        return Err(format!("over the {MAX_JSON_BYTES}-byte limit; not read"));
-    }
-    Ok(bytes)
 }
 
 /// The packages of a `composer.lock`.

@@ -47,7 +47,7 @@ impl Cataloger for GemInstalled {
         if file.kind != FileKind::File {
             return Ok(Catalogued::default());
         }
-        let text = read_text(content, MAX_GEMSPEC_BYTES)?;
+        let text = super::read_text(content, MAX_GEMSPEC_BYTES)?;
         let mut package = parse_gemspec(&text)?;
         if file.path.contains("/specifications/default/") {
             package.properties.insert("default_gem".into(), "true".into());
@@ -86,7 +86,7 @@ impl Cataloger for GemLock {
         if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
-        let text = read_text(content, MAX_LOCK_BYTES)?;
+        let text = super::read_text(content, MAX_LOCK_BYTES)?;
         Ok(parse_gemfile_lock(&text))
     }
 }
@@ -107,18 +107,6 @@ pub fn is_inside_installed_gem(path: &str) -> bool {
         });
         gems == "gems" && versioned
     })
-}
-
-fn read_text(content: &mut dyn Read, limit: u64) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    content
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("reading: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("over the {limit}-byte limit; not read"));
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A gem package; a platform other than `ruby` is a purl qualifier and the property `platform`.

@@ -68,11 +68,7 @@ impl Cataloger for CargoLock {
         if super::is_inside_installed_package(file.path) {
             return Ok(Catalogued::default());
         }
-        let mut bytes = Vec::new();
-        content
-            .take(MAX_LOCK_BYTES)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading: {e}"))?;
+        let bytes = super::read_limited(content, MAX_LOCK_BYTES)?;
         let text = std::str::from_utf8(&bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
         Ok(parse_cargo_lock(text))
     }

@@ -31,6 +31,7 @@ use crate::{Cataloger, CatalogerKind, Catalogued};
 pub use package_json::{is_package_root, parse_package_json};
 
 use super::is_inside_installed_package;
+use super::read_limited;
 pub use package_lock::parse_package_lock;
 pub use pnpm::parse_pnpm_lock;
 pub use yarn::parse_yarn_lock;
@@ -179,19 +180,6 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
     names.sort();
     names.dedup();
     names
-}
-
-/// Reads at most `max` bytes; a longer file is refused rather than parsed truncated.
-fn read_limited(content: &mut dyn Read, max: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    content
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("reading: {e}"))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("larger than the {max} bytes read for this kind of file"));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

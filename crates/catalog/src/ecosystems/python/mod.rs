@@ -21,6 +21,7 @@ use std::io::Read;
 use drydock_model::{Ecosystem, FileKind, Package, purl};
 use drydock_oci::engine::analyzer::{EntryMeta, Interest};
 
+use super::read_limited;
 use crate::{Cataloger, CatalogerKind, Catalogued};
 
 pub use locks::{parse_pipfile_lock, parse_poetry_lock, parse_uv_lock};
@@ -160,19 +161,6 @@ fn is_valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Reads at most `max` bytes; a longer file is refused rather than parsed truncated.
-fn read_limited(content: &mut dyn Read, max: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    content
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("reading: {e}"))?;
-    if bytes.len() as u64 > max {
-        return Err(format!("larger than the {max} bytes read for this kind of file"));
-    }
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,7 +241,7 @@ mod tests {
     #[test]
     fn refuses_files_over_the_limit() {
         let err = read_limited(&mut [0u8; 11].as_slice(), 10).unwrap_err();
-        assert!(err.contains("larger than"), "{err}");
+        assert!(err.contains("over the 10-byte limit"), "{err}");
         assert_eq!(read_limited(&mut [0u8; 10].as_slice(), 10).unwrap().len(), 10);
     }
 }
