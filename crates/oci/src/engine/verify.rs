@@ -9,7 +9,8 @@ use sha2::{Digest as _, Sha256};
 /// Hashes (sha256) and counts everything read through it, and refuses to go past `limit`.
 pub struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    /// `None` when only counting: the caller gets the digest of the same bytes elsewhere.
+    hasher: Option<Sha256>,
     count: u64,
     limit: u64,
     what: &'static str,
@@ -35,10 +36,18 @@ impl<R> HashingReader<R> {
     pub fn new(inner: R, limit: u64, what: &'static str) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
             count: 0,
             limit,
             what,
+        }
+    }
+
+    /// Counts and limits like [`HashingReader::new`] but does not hash.
+    pub fn counting(inner: R, limit: u64, what: &'static str) -> Self {
+        HashingReader {
+            hasher: None,
+            ..HashingReader::new(inner, limit, what)
         }
     }
 
@@ -47,15 +56,19 @@ impl<R> HashingReader<R> {
         self.count
     }
 
-    /// The digest and size of everything read, and the inner reader back.
-    pub fn finish(self) -> (Digest, u64, R) {
-        let hex = hex::encode(self.hasher.finalize());
-        let digest = Digest::sha256_from_hex(&hex).expect("sha256 hex is always well formed");
+    /// The digest (when hashing) and size of everything read, and the inner reader back.
+    pub fn finish(self) -> (Option<Digest>, u64, R) {
+        let digest = self.hasher.map(|hasher| {
+            let hex = hex::encode(hasher.finalize());
+            Digest::sha256_from_hex(&hex).expect("sha256 hex is always well formed")
+        });
         (digest, self.count, self.inner)
     }
 
     fn account(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.hasher.update(bytes);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(bytes);
+        }
         self.count += bytes.len() as u64;
         if self.count > self.limit {
             return Err(io::Error::other(LimitExceeded {
@@ -103,7 +116,7 @@ mod tests {
         let (digest, count, _) = reader.finish();
         assert_eq!(count, 5);
         assert_eq!(
-            digest.to_string(),
+            digest.unwrap().to_string(),
             "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
     }

@@ -73,6 +73,13 @@ impl<R: BufRead> Decoder<R> {
     }
 }
 
+/// The first bytes of a blob (fewer only if it is shorter), for sniffing its compression.
+fn read_head(blob: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(4);
+    blob.take(4).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// What compressed data starts with.
 fn sniff(head: &[u8]) -> Compression {
     if head.starts_with(&[0x1f, 0x8b]) {
@@ -99,16 +106,19 @@ pub fn walk_layer(
         reason,
     };
     let blob_limit = expect.size.unwrap_or(u64::MAX);
-    let mut buffered = BufReader::with_capacity(READ_BUFFER, HashingReader::new(blob, blob_limit, BLOB));
+    let mut blob = blob;
+    let head = read_head(&mut blob).map_err(|e| fail(None, format!("reading the blob: {e}")))?;
     let compression = match expect.compression {
-        Compression::Detect => {
-            let head = buffered
-                .fill_buf()
-                .map_err(|e| fail(None, format!("reading the blob: {e}")))?;
-            sniff(head)
-        }
+        Compression::Detect => sniff(&head),
         declared => declared,
     };
+    let blob = io::Cursor::new(head).chain(blob);
+    // An uncompressed blob is the tar itself: its digest is the diffID, so hash it once.
+    let blob = match compression {
+        Compression::None | Compression::Detect => HashingReader::counting(blob, blob_limit, BLOB),
+        _ => HashingReader::new(blob, blob_limit, BLOB),
+    };
+    let buffered = BufReader::with_capacity(READ_BUFFER, blob);
     let decoder = match compression {
         Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(buffered))),
         Compression::Zstd => Decoder::Zstd(Box::new(
@@ -215,9 +225,11 @@ pub fn walk_layer(
     let mut tar_stream = archive.into_inner();
     io::copy(&mut tar_stream, &mut io::sink()).map_err(|e| fail(None, describe_io(&e, compression)))?;
     let (diff_id, _, decoder) = tar_stream.into_inner().finish();
+    let diff_id = diff_id.expect("the tar stream is always hashed");
     let mut buffered = decoder.into_inner();
     io::copy(&mut buffered, &mut io::sink()).map_err(|e| fail(None, format!("reading the blob: {e}")))?;
     let (blob_digest, blob_size, _) = buffered.into_inner().finish();
+    let blob_digest = blob_digest.unwrap_or_else(|| diff_id.clone());
 
     if let Some(expected) = expect.size
         && expected != blob_size
