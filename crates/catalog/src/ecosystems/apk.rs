@@ -220,18 +220,9 @@ fn is_plain_name(capability: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drydock_model::FileKind;
 
     fn meta(path: &str) -> EntryMeta<'_> {
-        EntryMeta {
-            path,
-            kind: FileKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            link_target: None,
-        }
+        crate::ecosystems::test_file(path, 0)
     }
 
     const INSTALLED: &str = "\

@@ -154,18 +154,9 @@ fn dependency_names(field: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drydock_model::FileKind;
 
     fn meta(path: &str) -> EntryMeta<'_> {
-        EntryMeta {
-            path,
-            kind: FileKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            link_target: None,
-        }
+        crate::ecosystems::test_file(path, 0)
     }
 
     const STATUS: &str = "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u14\nDepends: libgcc-s1\nDescription: GNU C Library\n multi-line\n\nPackage: e2fsprogs\nStatus: deinstall ok config-files\nVersion: 1.47.0-2\n\nPackage: tzdata\nStatus: install ok installed\nVersion: 2026f-0+deb12u1\nSource: tzdata (2026f-0+deb12u1)\nPre-Depends: debconf (>= 0.5) | debconf-2.0\n";

@@ -82,6 +82,20 @@ pub fn is_inside_installed_package(path: &str) -> bool {
     INSTALLED_PACKAGE_DIRS.iter().any(|dir| path.contains(dir)) || ruby::is_inside_installed_gem(path)
 }
 
+/// The metadata of a regular file at `path`, for catalogers' tests.
+#[cfg(test)]
+pub(crate) fn test_file(path: &str, size: u64) -> drydock_oci::engine::analyzer::EntryMeta<'_> {
+    drydock_oci::engine::analyzer::EntryMeta {
+        path,
+        kind: drydock_model::FileKind::File,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size,
+        link_target: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

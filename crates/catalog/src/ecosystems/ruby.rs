@@ -400,15 +400,7 @@ mod tests {
     use super::*;
 
     fn meta(path: &str) -> EntryMeta<'_> {
-        EntryMeta {
-            path,
-            kind: FileKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            link_target: None,
-        }
+        crate::ecosystems::test_file(path, 0)
     }
 
     const RACK_TEST: &str = r#"# -*- encoding: utf-8 -*-

@@ -417,21 +417,12 @@ fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drydock_model::FileKind;
     use flate2::Compression;
     use flate2::write::ZlibEncoder;
     use std::io::Write;
 
     fn meta(path: &str) -> EntryMeta<'_> {
-        EntryMeta {
-            path,
-            kind: FileKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 0,
-            link_target: None,
-        }
+        crate::ecosystems::test_file(path, 0)
     }
 
     fn zlib(data: &[u8]) -> Vec<u8> {
