@@ -119,6 +119,18 @@ struct Dependency {
     depends_on: Vec<String>,
 }
 
+impl Bom {
+    /// Gives the BOM a serial number of its own when a writer adds `extra` content to it
+    /// (a scan's vulnerabilities), derived from the inventory's serial and that content, so
+    /// it stays deterministic and differs from the plain SBOM's.
+    pub fn derive_serial_number(&mut self, extra: &str) {
+        self.serial_number = format!(
+            "urn:uuid:{}",
+            super::uuid_v5(&format!("{}:{extra}", self.serial_number))
+        );
+    }
+}
+
 /// The CycloneDX BOM of a document.
 pub fn bom(document: &SbomDocument<'_>) -> Bom {
     let packages = &document.inventory.packages;
@@ -162,8 +174,9 @@ pub fn bom(document: &SbomDocument<'_>) -> Bom {
     }
 }
 
-/// A unique `bom-ref` per package: its purl, made unique if two packages share one.
-fn bom_refs(packages: &[Package]) -> Vec<String> {
+/// A unique `bom-ref` per package, in inventory order: its purl, made unique if two
+/// packages share one. Documents that point at components (vulnerabilities) use these.
+pub fn bom_refs(packages: &[Package]) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     packages
         .iter()
