@@ -44,6 +44,13 @@ pub enum Command {
     Cache(CacheCommand),
     /// Write a software bill of materials of an image, a project directory or a root filesystem.
     Sbom(SbomArgs),
+    /// Find known vulnerabilities in an image, a project directory, a root filesystem or an SBOM.
+    Scan(ScanArgs),
+    /// Manage the vulnerability database.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Check Dockerfiles against the DD-DF rules (hadolint ids and ignore comments work too).
+    Lint(LintArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +110,164 @@ pub struct SbomArgs {
     pub output: Option<PathBuf>,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanFormat {
+    /// Findings per target with a summary by severity.
+    Table,
+    /// drydock's scan report (versioned schema, docs/scan-report.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// CycloneDX 1.6 SBOM with a `vulnerabilities` section.
+    Cyclonedx,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// What to scan: any image `image inspect` takes, `fs:PATH` (a project directory),
+    /// `rootfs:PATH` (an installed system) or `sbom:FILE` (a CycloneDX or SPDX JSON SBOM).
+    pub target: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    /// Write the report to FILE (replaced atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only these severities (comma-separated: critical,high,medium,low,unknown).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub severity: Vec<SeverityArg>,
+    /// Leave out vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Exit with this code when any reported (unsuppressed) finding remains [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub exit_code: u8,
+    /// Suppress findings listed in FILE (`ID [exp:YYYY-MM-DD] [pkg=PURL] [# reason]` per line)
+    /// [default: .drydockignore when present].
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Apply a VEX document (OpenVEX or CycloneDX); `not_affected` and `fixed` statements
+    /// suppress. Repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// Show suppressed findings too, marked with who suppressed them and why.
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintFormat {
+    /// One row per finding: file:line:column, rule, severity, message.
+    Table,
+    /// `{"findings": [...], "errors": [...]}` with drydock's check findings.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// The Dockerfiles to check (`-` reads standard input).
+    #[arg(required = true, value_name = "DOCKERFILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = LintFormat::Table)]
+    pub format: LintFormat,
+    /// Do not run RULE: a drydock id (DD-DF-070), a hadolint id (DL3008) or a BuildKit check
+    /// name (JSONArgsRecommended). Repeat or separate with commas.
+    #[arg(long, env = "DRYDOCK_LINT_IGNORE", value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Report only these severities (comma-separated: critical,high,medium,low).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub severity: Vec<SeverityArg>,
+    /// The least severe finding that makes the run fail.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Low, value_name = "SEVERITY")]
+    pub failure_threshold: SeverityArg,
+    /// Exit with this code when a reported finding is at or above --failure-threshold
+    /// (0: never fail on findings). Unreadable or invalid Dockerfiles exit with 2.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SeverityArg {
+    Unknown,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Where the vulnerability database is.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// The vulnerability database file [default: <cache dir>/db/advisories.ddb].
+    #[arg(long, env = "DRYDOCK_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Warn when the database was built longer ago than this (`7d`, `36h`, `0` for never).
+    #[arg(long, env = "DRYDOCK_DB_MAX_AGE", value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    pub db_max_age: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Download osv.dev's advisory exports and rebuild the database (unchanged ones are not fetched again).
+    Update(DbUpdateArgs),
+    /// Build the database offline from OSV zips, folders of OSV JSON files or single files.
+    Import(DbImportArgs),
+    /// Show the database's sources, dates and record counts.
+    Status(DbStatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DbUpdateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Ecosystems to fetch, comma-separated, as osv.dev names them (`Debian,PyPI,npm`)
+    /// [default: every ecosystem drydock can match].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub ecosystems: Vec<String>,
+    /// Fetch `<URL>/<ECOSYSTEM>/all.zip` from this mirror instead of osv.dev's bucket.
+    #[arg(long, env = "DRYDOCK_DB_MIRROR", value_name = "URL")]
+    pub mirror: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DbImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// OSV `all.zip` files, folders of `*.json` OSV records, or single records.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DbStatusArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// `7d`, `36h`, `90m`, `3600` (seconds), `0` (never warn).
+fn parse_age(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, 'd')) => (&text[..i], 86_400u64),
+        Some((i, 'h')) => (&text[..i], 3_600),
+        Some((i, 'm')) => (&text[..i], 60),
+        Some((i, 's')) => (&text[..i], 1),
+        _ => (text, 1),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("`{text}` is not an age such as 7d, 36h or 90m"))
+}
+
 /// How to reach and read an image; shared by every command that takes one.
 #[derive(Args, Debug, Clone)]
 pub struct SourceArgs {
@@ -159,6 +324,14 @@ mod tests {
         assert!(parse_size("0").is_err());
         assert!(parse_size("x").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_age("36h"), Ok(36 * 3_600));
+        assert_eq!(parse_age("0"), Ok(0));
+        assert!(parse_age("soon").is_err());
     }
 
     #[test]

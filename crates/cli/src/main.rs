@@ -18,6 +18,9 @@ fn main() -> ExitCode {
         Command::Image(image) => commands::image::run(&cli.global, image),
         Command::Cache(cache) => commands::cache::run(&cli.global, cache),
         Command::Sbom(sbom) => commands::sbom::run(&cli.global, sbom),
+        Command::Scan(scan) => commands::scan::run(&cli.global, scan),
+        Command::Db(db) => commands::db::run(&cli.global, db),
+        Command::Lint(lint) => commands::lint::run(&cli.global, lint),
     };
     match result {
         Ok(code) => code,

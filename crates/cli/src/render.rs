@@ -50,7 +50,7 @@ pub fn inspect_table(out: &mut impl Write, image: &ImageDescription) -> io::Resu
     Ok(())
 }
 
-fn new_table() -> Table {
+pub fn new_table() -> Table {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)

@@ -66,7 +66,7 @@ pub fn run(global: &GlobalArgs, args: &SbomArgs) -> Result<ExitCode> {
 
 /// `fs:PATH` and `rootfs:PATH` are directories read with only some catalogers; anything
 /// else is an image reference.
-fn target(text: &str) -> Result<(TargetKind, ImageRef)> {
+pub(crate) fn target(text: &str) -> Result<(TargetKind, ImageRef)> {
     let directory = |kind: TargetKind, path: &str| -> Result<(TargetKind, ImageRef)> {
         if path.is_empty() {
             bail!("`{text}`: a directory must follow the prefix");
@@ -88,7 +88,7 @@ fn target(text: &str) -> Result<(TargetKind, ImageRef)> {
 }
 
 /// `SOURCE_DATE_EPOCH` when set, else now.
-fn created() -> Result<u64> {
+pub(crate) fn created() -> Result<u64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) => value
             .trim()
@@ -102,7 +102,7 @@ fn created() -> Result<u64> {
 }
 
 /// Writes to a temporary file in the destination's directory and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -1,0 +1,197 @@
+//! `drydock scan TARGET`: the inventory of an image, directory or SBOM matched against the
+//! vulnerability database, filtered and suppressed as the user asked, rendered as a table,
+//! JSON, SARIF or CycloneDX, with an exit code CI can act on.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use drydock_advisory::suppress::{Suppressions, ignore, vex};
+use drydock_catalog::TargetKind;
+use drydock_catalog::sbom::Subject;
+use drydock_model::{
+    FindingKind, FixState, ImageDescription, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport, ScanTarget,
+    ScanWarning, Severity,
+};
+use drydock_report::{RenderOptions, ReportFormat};
+
+use super::db::{database_info, open_database};
+use super::sbom::{created, target, write_atomically};
+use super::source::{open_options, scan_options};
+use crate::args::{GlobalArgs, ScanArgs, ScanFormat, SeverityArg};
+
+/// The ignore file used when `--ignore-file` is not given and it exists.
+const DEFAULT_IGNORE_FILE: &str = ".drydockignore";
+
+pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
+    let database = open_database(global, &args.database)?;
+    let suppressions = load_suppressions(args)?;
+    let scanned = inventory_of(global, args)?;
+    let now = drydock_model::time::now_seconds();
+    let mut warnings = catalog_warnings(&scanned.inventory);
+    warnings.extend(super::db::age_warning(&database, args.database.db_max_age, now));
+    let (mut targets, match_warnings) = drydock_advisory::vulnerabilities(&database, &scanned.inventory)
+        .with_context(|| format!("matching {}", args.target))?;
+    warnings.extend(match_warnings);
+    filter(&mut targets, args);
+    let mut suppressions = suppressions;
+    suppressions.image_names = image_names(&args.target, &scanned.subject);
+    warnings.extend(suppressions.apply(&mut targets, now));
+    for warning in &warnings {
+        tracing::warn!("{}: {}", warning.stage, warning.message);
+    }
+    let report = ScanReport {
+        schema_version: SCAN_REPORT_SCHEMA_VERSION,
+        tool: format!("drydock {}", env!("CARGO_PKG_VERSION")),
+        target: args.target.clone(),
+        image: scanned.image,
+        os: scanned.inventory.os.clone(),
+        database: database_info(&database),
+        packages: scanned.inventory.packages.len(),
+        targets,
+        checks: Vec::new(),
+        warnings,
+    };
+    let options = RenderOptions {
+        show_suppressed: args.show_suppressed,
+        color: args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        width: None,
+    };
+    let bytes = drydock_report::render(
+        report_format(args.format),
+        &report,
+        &scanned.inventory,
+        &scanned.subject,
+        created()?,
+        &options,
+    )?;
+    match &args.output {
+        Some(path) => write_atomically(path, &bytes)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .context("writing the report to standard output")?;
+        }
+    }
+    let remaining = report.findings().filter(|finding| finding.suppressed.is_none()).count();
+    if args.exit_code != 0 && remaining > 0 {
+        return Ok(ExitCode::from(args.exit_code));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was scanned.
+struct Scanned {
+    inventory: Inventory,
+    subject: Subject,
+    image: Option<ImageDescription>,
+}
+
+fn inventory_of(global: &GlobalArgs, args: &ScanArgs) -> Result<Scanned> {
+    if let Some(path) = args.target.strip_prefix("sbom:") {
+        return sbom_inventory(&args.target, Path::new(path));
+    }
+    let (kind, reference) = target(&args.target)?;
+    let options = open_options(&args.source)?;
+    let opened = drydock_oci::open(&reference, &args.target, &options).map_err(|e| e.in_image(&args.target))?;
+    let analyzers = drydock_catalog::analyzers_for(kind);
+    let scan = drydock_oci::scan(opened, &analyzers, &scan_options(global, &args.source))
+        .map_err(|e| e.in_image(&args.target))?;
+    let inventory = drydock_catalog::inventory(&scan);
+    let subject = Subject::new(&args.target, &reference, &scan.description, kind);
+    let image = (kind == TargetKind::Image).then_some(scan.description);
+    Ok(Scanned {
+        inventory,
+        subject,
+        image,
+    })
+}
+
+fn sbom_inventory(text: &str, path: &Path) -> Result<Scanned> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the SBOM {}", path.display()))?;
+    let inventory = drydock_catalog::sbom::read(&bytes, &path.display().to_string())
+        .with_context(|| format!("reading the SBOM {}", path.display()))?;
+    let subject = Subject {
+        name: text.to_string(),
+        kind: TargetKind::Image,
+        digest: None,
+        purl: None,
+        properties: vec![("drydock:image:reference".to_string(), text.to_string())],
+    };
+    Ok(Scanned {
+        inventory,
+        subject,
+        image: None,
+    })
+}
+
+fn catalog_warnings(inventory: &Inventory) -> Vec<ScanWarning> {
+    inventory
+        .warnings
+        .iter()
+        .map(|w| ScanWarning {
+            stage: format!("catalog/{}", w.cataloger),
+            message: match w.layer {
+                Some(layer) => format!("{} (layer {layer}): {}", w.path, w.message),
+                None => format!("{}: {}", w.path, w.message),
+            },
+        })
+        .collect()
+}
+
+fn load_suppressions(args: &ScanArgs) -> Result<Suppressions> {
+    let ignore_file = match &args.ignore_file {
+        Some(path) => Some(path.clone()),
+        None => Some(PathBuf::from(DEFAULT_IGNORE_FILE)).filter(|p| p.is_file()),
+    };
+    let mut suppressions = Suppressions::default();
+    if let Some(path) = ignore_file {
+        suppressions.ignore = ignore::read(&path)?;
+    }
+    for path in &args.vex {
+        suppressions.vex.extend(vex::read(path)?);
+    }
+    Ok(suppressions)
+}
+
+/// What names the scanned image in VEX `products`.
+fn image_names(target: &str, subject: &Subject) -> Vec<String> {
+    let mut names = vec![target.to_string(), subject.name.clone()];
+    names.extend(subject.digest.as_ref().map(|d| d.to_string()));
+    names.extend(subject.purl.clone());
+    names
+}
+
+/// `--severity` and `--ignore-unfixed`. Known-malicious packages are never filtered out:
+/// there is no fix but removing them.
+fn filter(targets: &mut [ScanTarget], args: &ScanArgs) {
+    let wanted: Vec<Severity> = args.severity.iter().map(|s| severity(*s)).collect();
+    for target in targets {
+        target.findings.retain(|finding| {
+            finding.kind == FindingKind::Malware
+                || ((wanted.is_empty() || wanted.contains(&finding.severity))
+                    && !(args.ignore_unfixed && finding.fix_state == FixState::NotFixed))
+        });
+    }
+}
+
+fn severity(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Unknown => Severity::Unknown,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    }
+}
+
+fn report_format(format: ScanFormat) -> ReportFormat {
+    match format {
+        ScanFormat::Table => ReportFormat::Table,
+        ScanFormat::Json => ReportFormat::Json,
+        ScanFormat::Sarif => ReportFormat::Sarif,
+        ScanFormat::Cyclonedx => ReportFormat::CycloneDx,
+    }
+}
