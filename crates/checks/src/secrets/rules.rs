@@ -180,13 +180,14 @@ pub static SECRET_RULES: &[SecretRule] = &[
     rule("DD-SEC-030", "mailchimp-api-key", High, "Mailchimp API key", &["mailchimp"], r"\b([0-9a-f]{32}-us[0-9]{1,2})\b"),
     rule("DD-SEC-031", "npm-access-token", Critical, "npm access token", &["npm_"], r"\b(npm_[A-Za-z0-9]{36})\b"),
     rule("DD-SEC-032", "npmrc-auth-token", High, "npm registry auth token in an .npmrc", &["_authtoken"],
-        r#"(?i)_authToken\s*=\s*["']?([A-Za-z0-9_\-.+/=]{20,})"#),
+        r#"(?i)_authToken\s*=\s*["']?([A-Za-z0-9_\-.+/=]{20,})"#).shape(),
     rule("DD-SEC-033", "pypi-upload-token", Critical, "PyPI upload token", &["pypi-ageichlwas5vcmc"],
         r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})"),
     rule("DD-SEC-034", "dockerhub-pat", High, "Docker Hub personal access token", &["dckr_pat_", "dckr_oat_"],
         r"\b(dckr_(?:pat|oat)_[A-Za-z0-9_\-]{27,})"),
     rule("DD-SEC-035", "docker-config-auth", High, "Registry credentials in a Docker config (auths)", &["\"auth\""],
         r#""auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})""#)
+    .shape()
     .validated(super::filters::decodes_to_user_password),
     key("DD-SEC-036", "private-key-rsa", "RSA private key")
         .pem(&["begin rsa private key"], pem_body!("RSA PRIVATE KEY")),
