@@ -24,32 +24,45 @@ const MAX_EPOCH: u64 = i32::MAX as u64;
 
 pub fn parse(text: &str) -> Result<Parts, String> {
     check_length(text)?;
-    let bytes = text.as_bytes();
-    let (epoch, rest_start) = match text.find(':') {
-        Some(colon) => (Span::new(0, colon), colon + 1),
-        None => (Span::new(0, 0), 0),
+    // dpkg ignores spaces around the version, as `parseversion` does.
+    let body_start = text.len() - text.trim_start_matches(is_space).len();
+    let body_end = text.trim_end_matches(is_space).len().max(body_start);
+    let body = &text[body_start..body_end];
+    if body.is_empty() {
+        return Err("empty version".into());
+    }
+    if body.contains(is_space) {
+        return Err("embedded space".into());
+    }
+    let (epoch_end, rest_start) = match body.find(':') {
+        Some(colon) => (colon, colon + 1),
+        None => (0, 0),
     };
-    check_epoch(epoch.of(text), rest_start > 0)?;
-    let (upstream, revision) = match text[rest_start..].rfind('-') {
-        Some(hyphen) => (
-            Span::new(rest_start, rest_start + hyphen),
-            Span::new(rest_start + hyphen + 1, bytes.len()),
-        ),
-        None => (Span::new(rest_start, bytes.len()), Span::new(bytes.len(), bytes.len())),
+    check_epoch(&body.as_bytes()[..epoch_end], rest_start > 0)?;
+    let rest = &body[rest_start..];
+    let (upstream_end, revision_start) = match rest.rfind('-') {
+        Some(hyphen) => (rest_start + hyphen, rest_start + hyphen + 1),
+        None => (body.len(), body.len()),
     };
-    if upstream.is_empty() {
+    if upstream_end == rest_start {
         return Err("nothing after the epoch".into());
     }
-    if revision.is_empty() && text[rest_start..].contains('-') {
+    if revision_start == body.len() && rest.contains('-') {
         return Err("empty revision after the hyphen".into());
     }
-    check_upstream(upstream.of(text))?;
-    check_revision(revision.of(text))?;
-    Ok(Parts {
-        epoch,
-        upstream,
-        revision,
-    })
+    let at = |offset: usize| body_start + offset;
+    let parts = Parts {
+        epoch: Span::new(at(0), at(epoch_end)),
+        upstream: Span::new(at(rest_start), at(upstream_end)),
+        revision: Span::new(at(revision_start), at(body.len())),
+    };
+    check_upstream(parts.upstream.of(text))?;
+    check_revision(parts.revision.of(text))?;
+    Ok(parts)
+}
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C')
 }
 
 fn check_epoch(epoch: &[u8], has_colon: bool) -> Result<(), String> {
@@ -184,6 +197,7 @@ mod tests {
         assert_eq!(cmp("1.001", "1.1"), Equal);
         assert_eq!(cmp("1a", "1a0"), Equal);
         assert_eq!(cmp("1.0-a-b", "1.0-a-c"), Less);
+        assert_eq!(cmp(" 1.0-1\t", "1.0-1"), Equal);
     }
 
     #[test]

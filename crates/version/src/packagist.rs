@@ -119,7 +119,9 @@ fn classical(version: &str) -> Option<String> {
     Some(modifier.apply(normalized))
 }
 
-/// `^v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3}){0,2})` + modifier; separators become dots.
+/// `^v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3})?)` + modifier; separators become dots.
+/// (composer/semver 3.3, the reference drydock is tested against; later releases allow two
+/// trailing short groups.)
 fn date_based(version: &str) -> Option<String> {
     let bytes = version.as_bytes();
     let start = usize::from(matches!(bytes.first(), Some(b'v' | b'V')));
@@ -160,9 +162,9 @@ fn date_pairs(bytes: &[u8], at: usize, pairs: usize, accept: &mut dyn FnMut(usiz
     pairs >= 1 && date_shorts(bytes, at, 0, accept)
 }
 
-/// The `(?:[.:-]?\d{1,3}){0,2}` groups that may follow.
+/// The one `(?:[.:-]?\d{1,3})?` group that may follow.
 fn date_shorts(bytes: &[u8], at: usize, shorts: usize, accept: &mut dyn FnMut(usize) -> bool) -> bool {
-    if shorts < 2 {
+    if shorts < 1 {
         let digits_at = at + date_separator(bytes, at);
         let run = digits::run_len(bytes.get(digits_at..).unwrap_or_default()).min(3);
         for len in (1..=run).rev() {

@@ -6,9 +6,10 @@
 //! else; a numeric segment is newer than an alphabetic one; numbers compare by value, letters
 //! as strings; the version with segments left over is newer.
 //!
-//! One departure keeps the order total: rpm ignores the release when either side has none,
-//! which makes `1.0 == 1.0-1` and `1.0 == 1.0-2` while `1.0-1 < 1.0-2`. Here a missing release
-//! compares like an empty one, so `1.0 < 1.0-1`.
+//! A missing release sorts below every release (`1.0 < 1.0-~`), as rpm's Python
+//! `labelCompare` orders a `None` release. rpm's C `rpmverCmp` instead ignores the release
+//! when either side has none, which makes `1.0 == 1.0-1` and `1.0 == 1.0-2` while
+//! `1.0-1 < 1.0-2`: no total order, so it cannot be a `Version`'s `Ord`.
 
 use std::cmp::Ordering;
 use std::hash::Hasher;
@@ -63,7 +64,12 @@ fn is_allowed(byte: u8) -> bool {
 pub fn compare(a: &str, x: &Parts, b: &str, y: &Parts) -> Ordering {
     digits::compare(x.epoch.of(a), y.epoch.of(b))
         .then_with(|| rpmvercmp(x.version.of(a), y.version.of(b)))
-        .then_with(|| rpmvercmp(x.release.of(a), y.release.of(b)))
+        .then_with(|| match (x.release.is_empty(), y.release.is_empty()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) => rpmvercmp(x.release.of(a), y.release.of(b)),
+        })
 }
 
 /// One unit of an rpm version: separators only split them.
@@ -134,6 +140,7 @@ fn compare_segments(x: Segment, y: Segment) -> Ordering {
 pub fn hash<H: Hasher>(text: &str, parts: &Parts, state: &mut H) {
     digits::hash(parts.epoch.of(text), state);
     hash_part(parts.version.of(text), state);
+    state.write_u8(u8::from(parts.release.is_empty()));
     hash_part(parts.release.of(text), state);
 }
 
@@ -186,7 +193,7 @@ mod tests {
     #[test]
     fn missing_release_sorts_before_any_release() {
         assert_eq!(cmp("1.0", "1.0-1"), Less);
-        assert_eq!(cmp("1.0", "1.0-~"), Greater);
+        assert_eq!(cmp("1.0", "1.0-~"), Less);
     }
 
     #[test]
