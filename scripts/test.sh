@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl rpm)
+# drydock-version's differential tests run each ecosystem's reference implementation.
+APT_PACKAGES+=(dpkg python3-apt python3-rpm node-semver nodejs ruby maven golang-go golang-golang-x-mod-dev
+  php-cli php-composer-semver)
 
 missing_packages() {
   local pkg
@@ -39,6 +42,8 @@ install_rust_tools() {
 install_python_tools() {
   python3 -c 'import importlib.metadata as m, sys; v = m.version("jsonschema").split("."); sys.exit(0 if (int(v[0]), int(v[1])) >= (4, 18) else 1)' 2>/dev/null \
     || python3 -m pip install --quiet 'jsonschema>=4.18'
+  # drydock-version's PEP 440 differential test compares with `packaging`.
+  python3 -c 'import packaging.version' 2>/dev/null || python3 -m pip install --quiet packaging
 }
 
 install_system_packages
