@@ -213,7 +213,7 @@ fn wget_and_curl(cx: &Context<'_>) -> Vec<Hit> {
 
 fn wget_progress(cx: &Context<'_>) -> Vec<Hit> {
     cx.commands()
-        .filter(|(_, c)| c.is("wget") && !c.has_option(&['q', 'O'], &["--progress", "--quiet", "--no-verbose"]))
+        .filter(|(_, c)| c.is("wget") && !c.has_option(&['q'], &["--progress", "--quiet", "--no-verbose"]))
         .filter(|(_, c)| !c.args().iter().any(|a| a.value == "-nv"))
         .map(|(script, command)| Hit::new(script.command_at(command), "wget without --progress"))
         .collect()
