@@ -156,6 +156,23 @@ pub struct ScanArgs {
     /// Show suppressed findings too, marked with who suppressed them and why.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// What to look for (comma-separated): known vulnerabilities, secrets in every layer,
+    /// image misconfiguration.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST", default_values_t = [Scanner::Vuln, Scanner::Secret, Scanner::Misconfig])]
+    pub scanners: Vec<Scanner>,
+    /// Secret-scanning allow-list (TOML or YAML: paths, rules, value patterns to accept).
+    #[arg(long, value_name = "FILE")]
+    pub secret_allow_list: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scanner {
+    /// Known vulnerabilities and malicious packages (needs the database).
+    Vuln,
+    /// Credentials and keys in file contents, in every layer.
+    Secret,
+    /// Image configuration, history and file checks.
+    Misconfig,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

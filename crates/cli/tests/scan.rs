@@ -298,7 +298,16 @@ fn updated_images_have_no_debian_findings() {
 #[test]
 fn exit_code_severity_and_unfixed_filters() {
     let target = fixture("rust-app");
-    let base = ["scan", target.as_str(), "--db", database(), "--db-max-age", "0"];
+    let base = [
+        "scan",
+        target.as_str(),
+        "--db",
+        database(),
+        "--db-max-age",
+        "0",
+        "--scanners",
+        "vuln",
+    ];
     let with = |extra: &[&str]| {
         let mut args = base.to_vec();
         args.extend_from_slice(extra);
@@ -447,4 +456,40 @@ fn db_status_lists_sources_and_counts() {
     assert!(String::from_utf8_lossy(&stale.stderr).contains("drydock db update"));
     let fresh = drydock(&["db", "status", "--db", database(), "--db-max-age", "7d"]);
     assert!(!String::from_utf8_lossy(&fresh.stderr).contains("drydock db update"));
+}
+
+#[test]
+fn secrets_and_misconfiguration_come_in_the_same_report() {
+    let report = scan_json("misconfig", &[]);
+    let rules: BTreeSet<&str> = report["checks"]
+        .as_array()
+        .expect("check findings")
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.iter().any(|r| r.starts_with("DD-SEC-")), "{rules:?}");
+    assert!(rules.iter().any(|r| r.starts_with("DD-IMG-")), "{rules:?}");
+    // Without the vulnerability scanner no database is needed.
+    let target = fixture("misconfig");
+    let missing = scratch().join("absent.ddb").display().to_string();
+    let output = drydock(&[
+        "scan",
+        &target,
+        "--db",
+        &missing,
+        "--scanners",
+        "misconfig",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let only_misconfig: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let checks = only_misconfig["checks"].as_array().unwrap();
+    assert!(
+        !checks.is_empty()
+            && checks
+                .iter()
+                .all(|c| c["rule"].as_str().unwrap().starts_with("DD-IMG-"))
+    );
+    assert!(findings(&only_misconfig).is_empty());
 }

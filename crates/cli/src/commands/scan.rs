@@ -1,43 +1,54 @@
 //! `drydock scan TARGET`: the inventory of an image, directory or SBOM matched against the
-//! vulnerability database, filtered and suppressed as the user asked, rendered as a table,
-//! JSON, SARIF or CycloneDX, with an exit code CI can act on.
+//! vulnerability database, plus secrets in every layer and image misconfiguration (one pass
+//! over the layers for all of it), filtered and suppressed as the user asked, rendered as a
+//! table, JSON, SARIF or CycloneDX, with an exit code CI can act on.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use drydock_advisory::suppress::{Suppressions, ignore, vex};
 use drydock_catalog::TargetKind;
 use drydock_catalog::sbom::Subject;
+use drydock_checks::{AllowList, CheckOptions};
 use drydock_model::{
-    FindingKind, FixState, ImageDescription, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport, ScanTarget,
-    ScanWarning, Severity,
+    CheckFinding, FindingKind, FixState, ImageDescription, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport,
+    ScanTarget, ScanWarning, Severity,
 };
 use drydock_report::{RenderOptions, ReportFormat};
 
 use super::db::{database_info, open_database};
 use super::sbom::{created, target, write_atomically};
 use super::source::{open_options, scan_options};
-use crate::args::{GlobalArgs, ScanArgs, ScanFormat, SeverityArg};
+use crate::args::{GlobalArgs, ScanArgs, ScanFormat, Scanner, SeverityArg};
 
 /// The ignore file used when `--ignore-file` is not given and it exists.
 const DEFAULT_IGNORE_FILE: &str = ".drydockignore";
 
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
-    let database = open_database(global, &args.database)?;
-    let suppressions = load_suppressions(args)?;
-    let scanned = inventory_of(global, args)?;
+    let vulnerabilities = args.scanners.contains(&Scanner::Vuln);
+    let database = vulnerabilities
+        .then(|| open_database(global, &args.database))
+        .transpose()?;
+    let mut suppressions = load_suppressions(args)?;
+    let checks = check_options(args)?;
+    let scanned = inventory_of(global, args, &checks)?;
     let now = drydock_model::time::now_seconds();
     let mut warnings = catalog_warnings(&scanned.inventory);
-    warnings.extend(super::db::age_warning(&database, args.database.db_max_age, now));
-    let (mut targets, match_warnings) = drydock_advisory::vulnerabilities(&database, &scanned.inventory)
-        .with_context(|| format!("matching {}", args.target))?;
-    warnings.extend(match_warnings);
+    let mut targets = Vec::new();
+    if let Some(database) = &database {
+        warnings.extend(super::db::age_warning(database, args.database.db_max_age, now));
+        let (found, match_warnings) = drydock_advisory::vulnerabilities(database, &scanned.inventory)
+            .with_context(|| format!("matching {}", args.target))?;
+        targets = found;
+        warnings.extend(match_warnings);
+    }
     filter(&mut targets, args);
-    let mut suppressions = suppressions;
     suppressions.image_names = image_names(&args.target, &scanned.subject);
     warnings.extend(suppressions.apply(&mut targets, now));
+    let check_findings = filter_checks(scanned.checks, args, &suppressions, now);
     for warning in &warnings {
         tracing::warn!("{}: {}", warning.stage, warning.message);
     }
@@ -47,10 +58,10 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         target: args.target.clone(),
         image: scanned.image,
         os: scanned.inventory.os.clone(),
-        database: database_info(&database),
+        database: database.as_ref().map(database_info).unwrap_or_default(),
         packages: scanned.inventory.packages.len(),
         targets,
-        checks: Vec::new(),
+        checks: check_findings,
         warnings,
     };
     let options = RenderOptions {
@@ -87,25 +98,49 @@ struct Scanned {
     inventory: Inventory,
     subject: Subject,
     image: Option<ImageDescription>,
+    checks: Vec<CheckFinding>,
 }
 
-fn inventory_of(global: &GlobalArgs, args: &ScanArgs) -> Result<Scanned> {
+/// `--scanners` and `--secret-allow-list` as check options.
+fn check_options(args: &ScanArgs) -> Result<CheckOptions> {
+    let allow_list = match &args.secret_allow_list {
+        Some(path) => AllowList::from_file(path)?,
+        None => AllowList::default(),
+    };
+    Ok(CheckOptions {
+        secrets: args.scanners.contains(&Scanner::Secret),
+        misconfig: args.scanners.contains(&Scanner::Misconfig),
+        allow_list: Arc::new(allow_list),
+        ..CheckOptions::default()
+    })
+}
+
+/// One pass over the target: the catalogers and the checks' analyzers together.
+fn inventory_of(global: &GlobalArgs, args: &ScanArgs, checks: &CheckOptions) -> Result<Scanned> {
     if let Some(path) = args.target.strip_prefix("sbom:") {
         return sbom_inventory(&args.target, Path::new(path));
     }
     let (kind, reference) = target(&args.target)?;
+    // Image configuration checks mean nothing for a directory; secrets are everywhere.
+    let checks = CheckOptions {
+        misconfig: checks.misconfig && kind == TargetKind::Image,
+        ..checks.clone()
+    };
     let options = open_options(&args.source)?;
     let opened = drydock_oci::open(&reference, &args.target, &options).map_err(|e| e.in_image(&args.target))?;
-    let analyzers = drydock_catalog::analyzers_for(kind);
+    let mut analyzers = drydock_catalog::analyzers_for(kind);
+    analyzers.extend(drydock_checks::analyzers(&checks));
     let scan = drydock_oci::scan(opened, &analyzers, &scan_options(global, &args.source))
         .map_err(|e| e.in_image(&args.target))?;
     let inventory = drydock_catalog::inventory(&scan);
+    let check_findings = drydock_checks::image_findings(&scan, &checks)?;
     let subject = Subject::new(&args.target, &reference, &scan.description, kind);
     let image = (kind == TargetKind::Image).then_some(scan.description);
     Ok(Scanned {
         inventory,
         subject,
         image,
+        checks: check_findings,
     })
 }
 
@@ -124,6 +159,7 @@ fn sbom_inventory(text: &str, path: &Path) -> Result<Scanned> {
         inventory,
         subject,
         image: None,
+        checks: Vec::new(),
     })
 }
 
@@ -175,6 +211,24 @@ fn filter(targets: &mut [ScanTarget], args: &ScanArgs) {
                     && !(args.ignore_unfixed && finding.fix_state == FixState::NotFixed))
         });
     }
+}
+
+/// `--severity` for check findings too, and ignore-file rules naming a check's rule id.
+fn filter_checks(
+    mut findings: Vec<CheckFinding>,
+    args: &ScanArgs,
+    suppressions: &Suppressions,
+    now: u64,
+) -> Vec<CheckFinding> {
+    let wanted: Vec<Severity> = args.severity.iter().map(|s| severity(*s)).collect();
+    findings.retain(|finding| {
+        let ignored = suppressions
+            .ignore
+            .iter()
+            .any(|rule| !rule.expired(now) && rule.id.eq_ignore_ascii_case(&finding.rule));
+        !ignored && (wanted.is_empty() || wanted.contains(&finding.severity))
+    });
+    findings
 }
 
 fn severity(arg: SeverityArg) -> Severity {
