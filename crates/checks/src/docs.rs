@@ -45,9 +45,14 @@ or renumbered.
   ...). Elsewhere a provider-specific token in the right format is reported even with such a
   marker (AWS documents its example keys in real key format, and an application's
   credentials file holding one is worth a look).
-- Generic rules (password, secret and token assignments, passwords in URLs) also need the
-  value to mix letters and digits, to contain no word such as `test`, `example`, `password`
-  or `token`, and to reach a minimum Shannon entropy (bits per byte, in the table below).
+- URLs whose host is reserved for documentation (RFC 2606: `example.com`, `example.org`,
+  `example.net`, `*.example`, `*.test`, `*.invalid`) are never reported.
+- Generic rules (password, secret and token assignments, passwords in URLs) do not run
+  inside installed-package trees (there they match code and its documentation; provider
+  rules still run there), and elsewhere need the value to mix letters and digits, to contain
+  no word such as `test`, `example`, `password` or `token`, not to be a dotted identifier
+  (`messages.Messages.Name`: code reading a value), and to reach a minimum Shannon entropy
+  (bits per byte, in the table below).
 - Where a provider rule and a broader rule match the same bytes, only the provider rule is
   reported (a GitHub token in `token = \"...\"` is `DD-SEC-010`, not `DD-SEC-052`).
 - Values are **masked** everywhere: the analyzers record only the masked form (the layer

@@ -202,6 +202,45 @@ pub fn has_generic_word(value: &[u8]) -> bool {
     WORDS.iter().any(|w| contains(&lower, w))
 }
 
+/// A dotted identifier path (`messages_1.Messages.MissingFromClause`, `exports2.HEADER_CHARS`):
+/// code that reads a value, not the value.
+pub fn is_code_reference(value: &[u8]) -> bool {
+    let identifier = |part: &[u8]| {
+        part.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
+            && part
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+    };
+    value.contains(&b'.') && value.split(|b| *b == b'.').all(identifier)
+}
+
+/// A URL whose host is a name reserved for documentation (RFC 2606: `example.com`, `.org`,
+/// `.net` and their subdomains, and the `.example`, `.test` and `.invalid` TLDs).
+pub fn names_an_example_domain(text: &[u8]) -> bool {
+    let Some(at) = text.iter().rposition(|b| *b == b'@') else {
+        return false;
+    };
+    let host: Vec<u8> = text[at + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'.' || **b == b'-')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let host = host.strip_suffix(b".").unwrap_or(&host);
+    let under =
+        |domain: &[u8]| host == domain || (host.ends_with(domain) && host[..host.len() - domain.len()].ends_with(b"."));
+    [
+        &b"example.com"[..],
+        b"example.org",
+        b"example.net",
+        b"example",
+        b"test",
+        b"invalid",
+    ]
+    .iter()
+    .any(|d| under(d))
+}
+
 /// Shannon entropy in bits per byte.
 pub fn shannon_entropy(value: &[u8]) -> f64 {
     if value.is_empty() {
@@ -316,6 +355,14 @@ mod tests {
         assert!(has_example_marker(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(!has_example_marker(b"AKIAQ3ZLMNOPRSTV7W2Y"));
         assert!(has_generic_word(b"MyTestPassword1"));
+        assert!(is_code_reference(b"messages_1.Messages.MissingFromClause"));
+        assert!(is_code_reference(b"exports2.HEADER_CHARS"));
+        assert!(!is_code_reference(b"Zq8mT2vLp9Rw4XcN"));
+        assert!(!is_code_reference(b"a1b2.c3d4-e5f6"));
+        assert!(names_an_example_domain(b"http://john:S3nsit1ve@my.example.com/x"));
+        assert!(names_an_example_domain(b"postgres://u:p4ss@db.test"));
+        assert!(!names_an_example_domain(b"postgres://u:p4ss@db.internal"));
+        assert!(!names_an_example_domain(b"see example.com"));
     }
 
     #[test]

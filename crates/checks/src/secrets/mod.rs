@@ -105,7 +105,7 @@ impl SecretScanner {
             for captures in self.regexes[index].captures_iter(text) {
                 let whole = captures.get(0).expect("group 0 always matches");
                 let secret = captures.get(1).unwrap_or(whole);
-                if confirmed(rule, &text[secret.range()], context) {
+                if confirmed(rule, &text[secret.range()], &text[whole.range()], context) {
                     found.push((index, secret.range()));
                 }
             }
@@ -132,9 +132,9 @@ impl SecretScanner {
     }
 }
 
-/// The false-positive filters for one candidate value.
-fn confirmed(rule: &SecretRule, value: &[u8], context: FileContext) -> bool {
-    if filters::is_structural_placeholder(value) {
+/// The false-positive filters for one candidate: its value and the whole match around it.
+fn confirmed(rule: &SecretRule, value: &[u8], whole: &[u8], context: FileContext) -> bool {
+    if filters::is_structural_placeholder(value) || filters::names_an_example_domain(whole) {
         return false;
     }
     if rule.validate.is_some_and(|check| !check(value)) {
@@ -142,8 +142,12 @@ fn confirmed(rule: &SecretRule, value: &[u8], context: FileContext) -> bool {
     }
     match rule.confirm {
         Confirm::Format | Confirm::Shape => !(context.in_package_tree && filters::has_example_marker(value)),
+        // Generic assignments inside installed packages are code and its documentation, not
+        // configuration; a real credential there is still caught by the provider rules.
         Confirm::Entropy(bits) => {
-            !filters::has_generic_word(value)
+            !context.in_package_tree
+                && !filters::has_generic_word(value)
+                && !filters::is_code_reference(value)
                 && filters::mixes_letters_and_digits(value)
                 && filters::shannon_entropy(value) >= bits
         }

@@ -711,6 +711,20 @@ fn placeholders_never_match_and_example_markers_only_outside_packages() {
     assert!(rule_ids(&documented, in_package).is_empty());
     let generic = "api_key = \"Ex4mpleExampleKey99\"";
     assert!(rule_ids(generic, FileContext::default()).is_empty());
+    let assignment = j(&["db_password = \"", &Fake(11).mixed(16), "\""]);
+    assert_eq!(rule_ids(&assignment, FileContext::default()), ["DD-SEC-051"]);
+    assert!(
+        rule_ids(&assignment, in_package).is_empty(),
+        "generic rules skip package code"
+    );
+    let documented_url = j(&[
+        "uri = URI.parse(\"http://john:",
+        &Fake(12).mixed(12),
+        "@my.example.com\")",
+    ]);
+    assert!(rule_ids(&documented_url, FileContext::default()).is_empty());
+    let code = "message = this.lookahead.value ? Messages.UnexpectedToken : messages_1.Messages.MissingFromClause;";
+    assert!(rule_ids(code, FileContext::default()).is_empty());
 }
 
 #[test]
