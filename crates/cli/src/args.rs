@@ -51,6 +51,11 @@ pub enum Command {
     Db(DbCommand),
     /// Check Dockerfiles against the DD-DF rules (hadolint ids and ignore comments work too).
     Lint(LintArgs),
+    /// Audit this host's container setup or its live containers (CIS Docker Benchmark v1.6.0).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Run inside a container: report its escape surface. Only reads; exploits nothing.
+    Probe(ProbeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +210,61 @@ pub struct LintArgs {
     /// Exit with this code when a reported finding is at or above --failure-threshold
     /// (0: never fail on findings). Unreadable or invalid Dockerfiles exit with 2.
     #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// The Docker daemon's configuration, files and sockets, audit rules and kernel hardening.
+    Host(AuditHostArgs),
+    /// Every running container's settings, through the Docker Engine API (DD-RUN rules).
+    Containers(AuditContainersArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One table per container (or of every host check), with a summary.
+    Table,
+    /// The audit as JSON (docs/runtime.md).
+    Json,
+    /// SARIF 2.1.0 of the findings (host: failures and warnings).
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditHostArgs {
+    /// Audit the host filesystem unpacked or mounted at DIR (its proc/ and sys/ files too)
+    /// instead of this machine.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Exit with this code when any check fails or warns [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub exit_code: u8,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditContainersArgs {
+    /// Stopped and created containers too, not only running ones.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// The Docker Engine socket [default: $DOCKER_HOST or /var/run/docker.sock].
+    #[arg(long, value_name = "unix:///PATH")]
+    pub docker_host: Option<String>,
+    /// Exit with this code when any container has a finding [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub exit_code: u8,
+}
+
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Exit with this code when any finding is reported [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub exit_code: u8,
 }
 

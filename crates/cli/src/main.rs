@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Scan(scan) => commands::scan::run(&cli.global, scan),
         Command::Db(db) => commands::db::run(&cli.global, db),
         Command::Lint(lint) => commands::lint::run(&cli.global, lint),
+        Command::Audit(audit) => commands::audit::run(&cli.global, audit),
+        Command::Probe(probe) => commands::probe::run(&cli.global, probe),
     };
     match result {
         Ok(code) => code,

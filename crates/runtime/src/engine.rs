@@ -150,6 +150,9 @@ mod tests {
     #[test]
     fn only_unix_sockets() {
         assert!(socket_address(Some("tcp://10.0.0.1:2375")).is_err());
-        assert_eq!(socket_address(Some("unix:///run/docker.sock")).unwrap(), "unix:///run/docker.sock");
+        assert_eq!(
+            socket_address(Some("unix:///run/docker.sock")).unwrap(),
+            "unix:///run/docker.sock"
+        );
     }
 }

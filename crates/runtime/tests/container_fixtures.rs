@@ -7,7 +7,9 @@ use drydock_runtime::EngineContext;
 use drydock_runtime::container::{ContainerAudit, audit_inspect_json};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/runtime/containers").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/runtime/containers")
+        .join(name)
 }
 
 fn audit(name: &str, engine: &EngineContext) -> ContainerAudit {
@@ -88,7 +90,11 @@ fn added_capabilities_unconfined_and_published_ports() {
     let caps = &audit.findings[0];
     assert_eq!(caps.message, "added: NET_ADMIN, SYS_ADMIN");
     let etc = audit.findings.iter().find(|f| f.rule == "DD-RUN-018").unwrap();
-    assert!(etc.message.contains("host /etc") && etc.message.contains("read-only"), "{}", etc.message);
+    assert!(
+        etc.message.contains("host /etc") && etc.message.contains("read-only"),
+        "{}",
+        etc.message
+    );
 }
 
 #[test]

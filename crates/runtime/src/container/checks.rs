@@ -35,7 +35,13 @@ const SENSITIVE_DIRECTORIES: &[&str] = &[
 const SENSITIVE_PREFIXES: &[&str] = &["/proc/", "/sys/", "/boot/", "/dev/"];
 
 /// The control sockets of container runtimes.
-const RUNTIME_SOCKETS: &[&str] = &["docker.sock", "containerd.sock", "crio.sock", "podman.sock", "dockershim.sock"];
+const RUNTIME_SOCKETS: &[&str] = &[
+    "docker.sock",
+    "containerd.sock",
+    "crio.sock",
+    "podman.sock",
+    "dockershim.sock",
+];
 
 /// Every finding for one container.
 pub fn check(inspect: &ContainerInspect, engine: &EngineContext) -> Vec<CheckFinding> {
@@ -80,7 +86,10 @@ pub fn check(inspect: &ContainerInspect, engine: &EngineContext) -> Vec<CheckFin
         add(
             &rules::IMAGE_NOT_PINNED,
             "Config.Image",
-            format!("created from `{}`, a name that can point to other content later", inspect.config.image),
+            format!(
+                "created from `{}`, a name that can point to other content later",
+                inspect.config.image
+            ),
         );
     }
     if !host.devices.is_empty() {
@@ -234,7 +243,12 @@ fn limit_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo, &s
 fn namespace_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo, &str, String)) {
     let host = &inspect.host_config;
     let shared = [
-        (&rules::HOST_NETWORK, "HostConfig.NetworkMode", &host.network_mode, "network"),
+        (
+            &rules::HOST_NETWORK,
+            "HostConfig.NetworkMode",
+            &host.network_mode,
+            "network",
+        ),
         (&rules::HOST_PID, "HostConfig.PidMode", &host.pid_mode, "PID"),
         (&rules::HOST_IPC, "HostConfig.IpcMode", &host.ipc_mode, "IPC"),
         (&rules::HOST_UTS, "HostConfig.UTSMode", &host.uts_mode, "UTS"),

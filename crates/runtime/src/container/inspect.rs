@@ -187,11 +187,7 @@ impl ContainerInspect {
     /// The name without the engine's leading `/`, or the short id when there is none.
     pub fn display_name(&self) -> &str {
         let name = self.name.trim_start_matches('/');
-        if name.is_empty() {
-            self.short_id()
-        } else {
-            name
-        }
+        if name.is_empty() { self.short_id() } else { name }
     }
 
     pub fn short_id(&self) -> &str {

@@ -191,7 +191,10 @@ mod tests {
     fn bad_daemon_json_is_an_error() {
         assert!(DaemonOptions::from_daemon_json("[1]").is_err());
         assert!(DaemonOptions::from_daemon_json("{").is_err());
-        assert_eq!(DaemonOptions::from_daemon_json(" \n").unwrap(), DaemonOptions::default());
+        assert_eq!(
+            DaemonOptions::from_daemon_json(" \n").unwrap(),
+            DaemonOptions::default()
+        );
     }
 
     #[test]

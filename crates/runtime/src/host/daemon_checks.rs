@@ -8,7 +8,15 @@ use super::{HostCheck, Status};
 
 /// Log drivers that ship logs off the host.
 const REMOTE_LOG_DRIVERS: &[&str] = &[
-    "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "gcplogs", "logentries", "etwlogs",
+    "syslog",
+    "journald",
+    "gelf",
+    "fluentd",
+    "awslogs",
+    "splunk",
+    "gcplogs",
+    "logentries",
+    "etwlogs",
 ];
 
 /// daemon.json merged with the running daemon's command line, and the result of reading it.
@@ -20,7 +28,11 @@ pub fn effective_options(
     let (mut options, result) = match fs.read(&docker.config) {
         None => (
             DaemonOptions::default(),
-            HostCheck::new(&rules::DAEMON_CONFIG, Status::Info, "no daemon.json: the defaults apply"),
+            HostCheck::new(
+                &rules::DAEMON_CONFIG,
+                Status::Info,
+                "no daemon.json: the defaults apply",
+            ),
         ),
         Some(text) => match DaemonOptions::from_daemon_json(&text) {
             Ok(options) => (
@@ -63,7 +75,12 @@ pub fn checks(layout: &Layout, options: Option<&DaemonOptions>) -> Vec<HostCheck
         tls(options),
         optional(options, &rules::DEFAULT_ULIMITS, "default-ulimits", Status::Info),
         userns(docker, options),
-        optional(options, &rules::AUTHORIZATION_PLUGIN, "authorization-plugins", Status::Warn),
+        optional(
+            options,
+            &rules::AUTHORIZATION_PLUGIN,
+            "authorization-plugins",
+            Status::Warn,
+        ),
         remote_logging(options),
         enabled(options, &rules::NO_NEW_PRIVILEGES, "no-new-privileges", false),
         enabled(options, &rules::LIVE_RESTORE, "live-restore", false),
@@ -97,9 +114,7 @@ fn log_level(options: &DaemonOptions) -> HostCheck {
         Some(level) if level.eq_ignore_ascii_case("debug") => {
             HostCheck::new(&rules::LOG_LEVEL, Status::Fail, "log-level is debug")
         }
-        _ if options.flag("debug") == Some(true) => {
-            HostCheck::new(&rules::LOG_LEVEL, Status::Fail, "debug is on")
-        }
+        _ if options.flag("debug") == Some(true) => HostCheck::new(&rules::LOG_LEVEL, Status::Fail, "debug is on"),
         Some(level) => HostCheck::new(&rules::LOG_LEVEL, Status::Pass, format!("log-level is {level}")),
         None => HostCheck::new(&rules::LOG_LEVEL, Status::Pass, "log-level is the default (info)"),
     }
@@ -213,7 +228,11 @@ fn remote_logging(options: &DaemonOptions) -> HostCheck {
 fn userland_proxy(options: &DaemonOptions) -> HostCheck {
     match options.flag("userland-proxy") {
         Some(false) => HostCheck::new(&rules::USERLAND_PROXY, Status::Pass, "userland-proxy is false"),
-        _ => HostCheck::new(&rules::USERLAND_PROXY, Status::Warn, "userland-proxy is on (the default)"),
+        _ => HostCheck::new(
+            &rules::USERLAND_PROXY,
+            Status::Warn,
+            "userland-proxy is on (the default)",
+        ),
     }
 }
 

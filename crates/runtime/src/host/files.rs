@@ -108,7 +108,10 @@ pub fn checks(fs: &HostFs, layout: &Layout, options: Option<&DaemonOptions>) -> 
             .map(|path| rootless_file(fs, path))
             .collect();
     }
-    let mut results: Vec<HostCheck> = ROOTFUL.iter().map(|expected| rootful_file(fs, &ids, expected)).collect();
+    let mut results: Vec<HostCheck> = ROOTFUL
+        .iter()
+        .map(|expected| rootful_file(fs, &ids, expected))
+        .collect();
     if let Some(options) = options {
         for (key, cis, mode) in TLS_FILES {
             if let Some(path) = options.text(key) {
@@ -137,9 +140,13 @@ fn rootful_file(fs: &HostFs, ids: &IdNames, expected: &Expected) -> HostCheck {
 fn judge(fs: &HostFs, ids: &IdNames, expected: &Expected, path: &str) -> HostCheck {
     let cis = format!("{} {}", rules::CIS_EDITION, expected.cis);
     let Some(metadata) = fs.metadata(path) else {
-        return HostCheck::new(&rules::FILE_OWNERSHIP, Status::Warn, "configured but missing or unreadable")
-            .on(path)
-            .cis(cis);
+        return HostCheck::new(
+            &rules::FILE_OWNERSHIP,
+            Status::Warn,
+            "configured but missing or unreadable",
+        )
+        .on(path)
+        .cis(cis);
     };
     let mode = metadata.mode() & 0o7777;
     let want_gid = match expected.group {
@@ -180,7 +187,11 @@ fn rootless_file(fs: &HostFs, path: &str) -> HostCheck {
         ),
         Some(metadata) => check(
             Status::Pass,
-            format!("rootless Docker: owned by uid {}, mode {:04o}", metadata.uid(), metadata.mode() & 0o7777),
+            format!(
+                "rootless Docker: owned by uid {}, mode {:04o}",
+                metadata.uid(),
+                metadata.mode() & 0o7777
+            ),
         ),
     }
 }

@@ -58,7 +58,11 @@ fn separate_partition(fs: &HostFs, data_root: &str) -> HostCheck {
         .chain(mount_points(&fs.read("/etc/fstab").unwrap_or_default(), 1))
         .any(|point| point == data_root);
     let result = if mounted {
-        HostCheck::new(&rules::SEPARATE_PARTITION, Status::Pass, format!("{data_root} is its own mount"))
+        HostCheck::new(
+            &rules::SEPARATE_PARTITION,
+            Status::Pass,
+            format!("{data_root} is its own mount"),
+        )
     } else {
         HostCheck::new(
             &rules::SEPARATE_PARTITION,
@@ -116,7 +120,11 @@ fn docker_group(fs: &HostFs, rootless: bool) -> HostCheck {
         );
     }
     match docker_group_members(fs) {
-        None => HostCheck::new(&rules::DOCKER_GROUP, Status::Info, "no docker group: only root uses the socket"),
+        None => HostCheck::new(
+            &rules::DOCKER_GROUP,
+            Status::Info,
+            "no docker group: only root uses the socket",
+        ),
         Some(members) if members.is_empty() => {
             HostCheck::new(&rules::DOCKER_GROUP, Status::Pass, "the docker group has no members")
         }
@@ -134,6 +142,7 @@ fn audit_rules(fs: &HostFs) -> Vec<HostCheck> {
     AUDITED
         .iter()
         .map(|(item, path)| {
+            let path = &located(fs, path);
             let cis = format!("{} {item}", rules::CIS_EDITION);
             let result = if !fs.exists(path) {
                 HostCheck::new(&rules::AUDIT_RULES, Status::NotApplicable, "not present")
@@ -142,9 +151,33 @@ fn audit_rules(fs: &HostFs) -> Vec<HostCheck> {
             } else {
                 HostCheck::new(&rules::AUDIT_RULES, Status::Warn, "no audit rule watches it")
             };
-            result.on(*path).cis(cis)
+            result.on(path.as_str()).cis(cis)
         })
         .collect()
+}
+
+/// Where the host keeps a file the benchmark names by its usual path: dockerd is in
+/// /usr/sbin on some distributions, units are in /usr/lib/systemd on merged-/usr ones.
+fn located(fs: &HostFs, path: &str) -> String {
+    let alternatives: &[&str] = match path {
+        "/usr/bin/dockerd" => &["/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd"],
+        "/lib/systemd/system/docker.service" => &[
+            "/lib/systemd/system/docker.service",
+            "/usr/lib/systemd/system/docker.service",
+            "/etc/systemd/system/docker.service",
+        ],
+        "/lib/systemd/system/docker.socket" => &[
+            "/lib/systemd/system/docker.socket",
+            "/usr/lib/systemd/system/docker.socket",
+            "/etc/systemd/system/docker.socket",
+        ],
+        _ => &[],
+    };
+    alternatives
+        .iter()
+        .find(|candidate| fs.exists(candidate))
+        .unwrap_or(&path)
+        .to_string()
 }
 
 /// The paths audit rules watch: `-w PATH …` and `-F path=PATH` / `-F dir=PATH`.

@@ -29,7 +29,11 @@ fn lsm(fs: &HostFs) -> HostCheck {
     if let Some(enforce) = fs.read_value("/sys/fs/selinux/enforce") {
         return match enforce.as_str() {
             "1" => HostCheck::new(&rules::LSM, Status::Pass, "SELinux is enforcing"),
-            _ => HostCheck::new(&rules::LSM, Status::Warn, "SELinux is permissive: it logs but does not block"),
+            _ => HostCheck::new(
+                &rules::LSM,
+                Status::Warn,
+                "SELinux is permissive: it logs but does not block",
+            ),
         };
     }
     if fs.read_value("/sys/module/apparmor/parameters/enabled").as_deref() == Some("Y") {
@@ -59,9 +63,11 @@ fn seccomp(fs: &HostFs) -> HostCheck {
     let path = "/proc/sys/kernel/seccomp/actions_avail";
     match fs.read_value(path) {
         Some(actions) => HostCheck::new(&rules::SECCOMP, Status::Pass, format!("seccomp actions: {actions}")),
-        None if fs.exists("/proc/sys/kernel") => {
-            HostCheck::new(&rules::SECCOMP, Status::Fail, "the kernel has no seccomp filter support")
-        }
+        None if fs.exists("/proc/sys/kernel") => HostCheck::new(
+            &rules::SECCOMP,
+            Status::Fail,
+            "the kernel has no seccomp filter support",
+        ),
         None => unreadable(&rules::SECCOMP, path),
     }
 }
@@ -70,7 +76,11 @@ fn user_namespaces(fs: &HostFs) -> HostCheck {
     let path = "/proc/sys/user/max_user_namespaces";
     match fs.read_value(path).map(|v| v.parse::<u64>()) {
         Some(Ok(0)) => HostCheck::new(&rules::USER_NAMESPACES, Status::Warn, "max_user_namespaces is 0"),
-        Some(Ok(n)) => HostCheck::new(&rules::USER_NAMESPACES, Status::Pass, format!("max_user_namespaces is {n}")),
+        Some(Ok(n)) => HostCheck::new(
+            &rules::USER_NAMESPACES,
+            Status::Pass,
+            format!("max_user_namespaces is {n}"),
+        ),
         Some(Err(_)) => HostCheck::new(&rules::USER_NAMESPACES, Status::Warn, format!("{path} is not a number")),
         None => unreadable(&rules::USER_NAMESPACES, path),
     }
@@ -78,7 +88,11 @@ fn user_namespaces(fs: &HostFs) -> HostCheck {
 
 fn cgroup_v2(fs: &HostFs) -> HostCheck {
     if fs.exists("/sys/fs/cgroup/cgroup.controllers") {
-        HostCheck::new(&rules::CGROUP_V2, Status::Pass, "the unified cgroup v2 hierarchy is mounted")
+        HostCheck::new(
+            &rules::CGROUP_V2,
+            Status::Pass,
+            "the unified cgroup v2 hierarchy is mounted",
+        )
     } else if fs.exists("/sys/fs/cgroup") {
         HostCheck::new(
             &rules::CGROUP_V2,

@@ -22,8 +22,8 @@ use serde::Serialize;
 
 pub use daemon::{DaemonOptions, split_cmdline};
 pub use fs::HostFs;
-pub(crate) use host_config::unescape_octal as unescape_mount_path;
 pub use host_config::rule_paths;
+pub(crate) use host_config::unescape_octal as unescape_mount_path;
 pub use layout::{DockerLayout, Layout};
 
 use crate::error::{Result, RuntimeError};

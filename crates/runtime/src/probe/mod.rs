@@ -50,15 +50,43 @@ const RUNTIME_SOCKET_PATHS: &[&str] = &[
     "/var/run/podman/podman.sock",
     "/var/run/dockershim.sock",
 ];
-const RUNTIME_SOCKET_NAMES: &[&str] = &["docker.sock", "containerd.sock", "crio.sock", "podman.sock", "dockershim.sock"];
+const RUNTIME_SOCKET_NAMES: &[&str] = &[
+    "docker.sock",
+    "containerd.sock",
+    "crio.sock",
+    "podman.sock",
+    "dockershim.sock",
+];
 
 /// Files the engine itself bind-mounts into every container.
-const ENGINE_FILES: &[&str] = &["/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/dev/termination-log"];
+const ENGINE_FILES: &[&str] = &[
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/dev/termination-log",
+];
 
 /// Filesystems that are not host directories.
 const VIRTUAL_FILESYSTEMS: &[&str] = &[
-    "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "bpf",
-    "pstore", "hugetlbfs", "configfs", "fusectl", "binfmt_misc", "autofs", "devtmpfs", "nsfs",
+    "proc",
+    "sysfs",
+    "tmpfs",
+    "devpts",
+    "mqueue",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "debugfs",
+    "tracefs",
+    "bpf",
+    "pstore",
+    "hugetlbfs",
+    "configfs",
+    "fusectl",
+    "binfmt_misc",
+    "autofs",
+    "devtmpfs",
+    "nsfs",
 ];
 
 /// The device nodes every container gets.
@@ -303,7 +331,10 @@ pub fn findings(report: &ProbeReport) -> Vec<CheckFinding> {
         out.push(finding(
             &rules::WRITABLE_HOST_MOUNT,
             &mount.mount_point,
-            format!("{} ({} {}{}) is writable", mount.mount_point, mount.fstype, mount.source, mount.root),
+            format!(
+                "{} ({} {}{}) is writable",
+                mount.mount_point, mount.fstype, mount.source, mount.root
+            ),
         ));
     }
     for agent in &report.writable_release_agents {
