@@ -359,7 +359,7 @@ fn engine_running() -> bool {
     }
 }
 
-/// Removes the test's containers however the test ends.
+/// Removes the test's containers, then its image, however the test ends.
 struct Containers(Vec<String>);
 
 impl Drop for Containers {
@@ -367,6 +367,8 @@ impl Drop for Containers {
         let mut args = vec!["rm", "-f"];
         args.extend(self.0.iter().map(String::as_str));
         let _ = Command::new("docker").args(&args).output();
+        // Fails harmlessly while another run's containers still use it.
+        let _ = Command::new("docker").args(["rmi", "drydock-test/runtime:1"]).output();
     }
 }
 
