@@ -14,7 +14,7 @@ use drydock_version::Scheme;
 
 use crate::error::AdvisoryError;
 use crate::osv::{EventKind, OsvAffected, OsvRange, OsvRecord, rating_in};
-use crate::store::{AffectedEntry, Meta, RangeKind, RecordInfo, StoreWriter, StoredRange};
+use crate::store::{AffectedEntry, Meta, RangeKind, RecordInfo, StoreWriter, StoredRange, VersionList};
 
 /// The largest single OSV document read (real ones are a few KiB; the biggest, with
 /// thousands of listed versions, a few MiB).
@@ -158,9 +158,7 @@ impl Importer {
         files.sort();
         for path in files {
             let label = path.display().to_string();
-            let read = File::open(&path)
-                .map_err(|e| e.to_string())
-                .and_then(read_limited);
+            let read = File::open(&path).map_err(|e| e.to_string()).and_then(read_limited);
             match read {
                 Ok(bytes) => self.add_document(&bytes, &label, source, stats),
                 Err(reason) => self.warn(&label, None, reason),
@@ -267,11 +265,13 @@ impl Importer {
         if ranges.is_empty() && affected.versions.is_empty() {
             return Ok(None);
         }
+        let (versions, raw_versions) = sort_versions(&affected.versions, scheme);
         Ok(Some(AffectedEntry {
             ecosystem: &package.ecosystem,
             package: &package.name,
             ranges,
-            versions: affected.versions.iter().map(String::as_str).collect(),
+            versions: VersionList::Owned(versions),
+            raw_versions,
             severity: affected
                 .severity
                 .iter()
@@ -302,6 +302,22 @@ impl Importer {
         self.summary.size = self.writer.write(path, &self.summary.meta)?;
         Ok(self.summary)
     }
+}
+
+/// The listed versions that parse, sorted in the scheme's order without repeats, and
+/// those that do not, as written.
+fn sort_versions(listed: &[String], scheme: Scheme) -> (Vec<&str>, Vec<&str>) {
+    let mut parsed = Vec::with_capacity(listed.len());
+    let mut raw = Vec::new();
+    for text in listed {
+        match scheme.parse(text) {
+            Ok(version) => parsed.push((version, text.as_str())),
+            Err(_) => raw.push(text.as_str()),
+        }
+    }
+    parsed.sort_by(|a, b| a.0.cmp(&b.0));
+    parsed.dedup_by(|a, b| a.0 == b.0);
+    (parsed.into_iter().map(|(_, text)| text).collect(), raw)
 }
 
 /// An `ECOSYSTEM` or `SEMVER` range with its events checked and sorted; `None` for `GIT`.

@@ -2,7 +2,8 @@
 //! release for distributions), each candidate entry evaluated, and the matching records
 //! of one package merged by alias into findings, one per vulnerability.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use drydock_model::{
     AffectedPackage, Finding, FindingKind, FixState, Inventory, MatchEvidence, Package, ScanWarning, SeverityScore,
@@ -41,9 +42,41 @@ struct RecordHit {
     entry_scores: Vec<SeverityScore>,
 }
 
+/// What a report needs of a matched record, read and scored once per scan: the same
+/// advisory often matches many packages (every copy of a library in node_modules).
+struct CachedRecord {
+    info: RecordInfo,
+    /// The record's own severity statements, scored.
+    scores: Vec<SeverityScore>,
+}
+
+#[derive(Default)]
+struct RecordCache {
+    records: HashMap<u32, Rc<CachedRecord>>,
+}
+
+impl RecordCache {
+    fn get(&mut self, db: &Database, index: u32) -> Result<Rc<CachedRecord>, AdvisoryError> {
+        if let Some(cached) = self.records.get(&index) {
+            return Ok(cached.clone());
+        }
+        let info = db.record(index)?;
+        let scores = info
+            .severity
+            .iter()
+            .map(|(kind, value)| severity::score(kind, value))
+            .chain(info.rating.as_deref().map(severity::rating))
+            .collect();
+        let cached = Rc::new(CachedRecord { info, scores });
+        self.records.insert(index, cached.clone());
+        Ok(cached)
+    }
+}
+
 /// Matches every package of `inventory` against `db`.
 pub fn match_inventory(db: &Database, inventory: &Inventory) -> Result<Matches, AdvisoryError> {
     let mut matches = Matches::default();
+    let mut cache = RecordCache::default();
     let mut warned = BTreeSet::new();
     let os_problem = inventory.os.as_ref().and_then(|os| ecosystem::distribution(os).err());
     for (index, package) in inventory.packages.iter().enumerate() {
@@ -65,7 +98,7 @@ pub fn match_inventory(db: &Database, inventory: &Inventory) -> Result<Matches, 
         if hits.is_empty() {
             continue;
         }
-        let findings = merge(db, package, hits)?;
+        let findings = merge(db, &mut cache, package, hits)?;
         matches.packages.push(PackageFindings {
             package: index,
             findings,
@@ -143,12 +176,17 @@ fn match_package(
 
 /// Groups the records that matched one package into vulnerabilities: two records are
 /// the same vulnerability when one's id is among the other's ids, aliases or upstream ids.
-fn merge(db: &Database, package: &Package, hits: Vec<RecordHit>) -> Result<Vec<Finding>, AdvisoryError> {
-    let mut infos = Vec::with_capacity(hits.len());
+fn merge(
+    db: &Database,
+    cache: &mut RecordCache,
+    package: &Package,
+    hits: Vec<RecordHit>,
+) -> Result<Vec<Finding>, AdvisoryError> {
+    let mut records = Vec::with_capacity(hits.len());
     for hit in &hits {
-        infos.push(db.record(hit.record)?);
+        records.push(cache.get(db, hit.record)?);
     }
-    let ids: Vec<BTreeSet<&str>> = infos.iter().map(ids_of).collect();
+    let ids: Vec<BTreeSet<&str>> = records.iter().map(|r| ids_of(&r.info)).collect();
     let mut group: Vec<usize> = (0..hits.len()).collect();
     for a in 0..hits.len() {
         for b in a + 1..hits.len() {
@@ -166,7 +204,7 @@ fn merge(db: &Database, package: &Package, hits: Vec<RecordHit>) -> Result<Vec<F
     }
     let mut findings: Vec<Finding> = groups
         .values()
-        .map(|members| finding(package, members, &hits, &infos))
+        .map(|members| finding(package, members, &hits, &records))
         .collect();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     Ok(findings)
@@ -179,25 +217,21 @@ fn ids_of(info: &RecordInfo) -> BTreeSet<&str> {
         .collect()
 }
 
-fn finding(package: &Package, members: &[usize], hits: &[RecordHit], infos: &[RecordInfo]) -> Finding {
+fn finding(package: &Package, members: &[usize], hits: &[RecordHit], records: &[Rc<CachedRecord>]) -> Finding {
+    let infos: Vec<&RecordInfo> = records.iter().map(|r| &r.info).collect();
     let mut all_ids: BTreeSet<&str> = BTreeSet::new();
     for &m in members {
-        all_ids.extend(ids_of(&infos[m]));
+        all_ids.extend(ids_of(infos[m]));
     }
     let primary = primary_id(&all_ids, members.iter().map(|&m| infos[m].id.as_str()));
     let lead = members
         .iter()
-        .map(|&m| &infos[m])
+        .map(|&m| infos[m])
         .find(|info| info.summary.is_some() || info.details.is_some())
-        .unwrap_or(&infos[members[0]]);
+        .unwrap_or(infos[members[0]]);
     let mut scores: Vec<SeverityScore> = Vec::new();
     for &m in members {
-        let record_scores = infos[m]
-            .severity
-            .iter()
-            .map(|(kind, value)| severity::score(kind, value))
-            .chain(infos[m].rating.as_deref().map(severity::rating))
-            .chain(hits[m].entry_scores.iter().cloned());
+        let record_scores = records[m].scores.iter().chain(hits[m].entry_scores.iter()).cloned();
         for score in record_scores {
             if !scores.contains(&score) {
                 scores.push(score);

@@ -143,13 +143,29 @@ fn evaluate_range(
 }
 
 /// Whether the installed version is one of the entry's explicit `versions`, as written
-/// or as an equal version of the scheme (`3.2` and `3.2.0` in PEP 440).
+/// or as an equal version of the scheme (`3.2` and `3.2.0` in PEP 440). The parseable
+/// ones are stored sorted, so this is a binary search.
 fn listed(entry: &AffectedEntry<'_>, installed: &Installed<'_>) -> bool {
-    entry.versions.iter().any(|listed| {
-        *listed == installed.text
-            || installed
-                .scheme
-                .parse(listed)
-                .is_ok_and(|version| version == installed.parsed)
-    })
+    if entry.raw_versions.contains(&installed.text) {
+        return true;
+    }
+    let (mut low, mut high) = (0, entry.versions.len());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        // Parsed at import, so a failure means a damaged entry, which simply does not match.
+        let Some(listed) = entry
+            .versions
+            .get(middle)
+            .ok()
+            .and_then(|text| installed.scheme.parse(text).ok())
+        else {
+            return false;
+        };
+        match listed.cmp(&installed.parsed) {
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }

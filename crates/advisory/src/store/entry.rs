@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{Decoder, Encoder, Truncated};
+use crate::codec::{Decoder, Encoder, Truncated, u32_at};
 use crate::osv::EventKind;
 
 /// Which kind of OSV range: `ECOSYSTEM` or `SEMVER` (`GIT` ranges name commits, which no
@@ -39,7 +39,11 @@ pub struct AffectedEntry<'a> {
     /// The package name as the advisory writes it.
     pub package: &'a str,
     pub ranges: Vec<StoredRange<'a>>,
-    pub versions: Vec<&'a str>,
+    /// The explicit `versions` that parse in the ecosystem's order, sorted in it (so
+    /// membership is a binary search: real lists run to hundreds of versions).
+    pub versions: VersionList<'a>,
+    /// Listed versions that do not parse, compared as written.
+    pub raw_versions: Vec<&'a str>,
     /// Severity vectors given for this package only (`affected[].severity`).
     pub severity: Vec<(&'a str, &'a str)>,
     /// A rating word from `ecosystem_specific` / `database_specific` of this entry.
@@ -82,8 +86,9 @@ impl<'a> AffectedEntry<'a> {
                 out.str(version);
             }
         }
-        out.varint(self.versions.len() as u64);
-        for version in &self.versions {
+        self.versions.encode(&mut out);
+        out.varint(self.raw_versions.len() as u64);
+        for version in &self.raw_versions {
             out.str(version);
         }
         out.varint(self.severity.len() as u64);
@@ -113,9 +118,10 @@ impl<'a> AffectedEntry<'a> {
             }
             ranges.push(StoredRange { kind, events });
         }
-        let mut versions = Vec::with_capacity(input.count()?);
-        for _ in 0..versions.capacity() {
-            versions.push(input.str()?);
+        let versions = VersionList::decode(&mut input)?;
+        let mut raw_versions = Vec::with_capacity(input.count()?);
+        for _ in 0..raw_versions.capacity() {
+            raw_versions.push(input.str()?);
         }
         let mut severity = Vec::with_capacity(input.count()?);
         for _ in 0..severity.capacity() {
@@ -127,11 +133,91 @@ impl<'a> AffectedEntry<'a> {
             package,
             ranges,
             versions,
+            raw_versions,
             severity,
             rating,
         })
     }
 }
+
+/// A sorted list of versions, read one at a time: decoding a list of hundreds of versions
+/// for every candidate would cost more than the binary search that needs a handful.
+///
+/// Encoded as: count · total length of the strings · one `u32` start offset per version ·
+/// the strings back to back.
+#[derive(Clone, Debug)]
+pub enum VersionList<'a> {
+    Owned(Vec<&'a str>),
+    Encoded {
+        count: usize,
+        offsets: &'a [u8],
+        data: &'a [u8],
+    },
+}
+
+impl<'a> VersionList<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            VersionList::Owned(list) => list.len(),
+            VersionList::Encoded { count, .. } => *count,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Version `index`; an error for a damaged list.
+    pub fn get(&self, index: usize) -> Result<&'a str, Truncated> {
+        match self {
+            VersionList::Owned(list) => list.get(index).copied().ok_or(Truncated),
+            VersionList::Encoded { count, offsets, data } => {
+                if index >= *count {
+                    return Err(Truncated);
+                }
+                let start = u32_at(offsets, index * 4)? as usize;
+                let end = if index + 1 < *count {
+                    u32_at(offsets, (index + 1) * 4)? as usize
+                } else {
+                    data.len()
+                };
+                let bytes = data.get(start..end).ok_or(Truncated)?;
+                std::str::from_utf8(bytes).map_err(|_| Truncated)
+            }
+        }
+    }
+
+    fn encode(&self, out: &mut Encoder) {
+        let versions: Vec<&str> = (0..self.len()).filter_map(|i| self.get(i).ok()).collect();
+        let total: usize = versions.iter().map(|v| v.len()).sum();
+        out.varint(versions.len() as u64);
+        out.varint(total as u64);
+        let mut offset = 0u32;
+        for version in &versions {
+            out.buf.extend_from_slice(&offset.to_le_bytes());
+            offset += version.len() as u32;
+        }
+        for version in &versions {
+            out.buf.extend_from_slice(version.as_bytes());
+        }
+    }
+
+    fn decode(input: &mut Decoder<'a>) -> Result<VersionList<'a>, Truncated> {
+        let count = input.count()?;
+        let total = usize::try_from(input.varint()?).map_err(|_| Truncated)?;
+        let offsets = input.bytes(count.checked_mul(4).ok_or(Truncated)?)?;
+        let data = input.bytes(total)?;
+        Ok(VersionList::Encoded { count, offsets, data })
+    }
+}
+
+impl PartialEq for VersionList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
+}
+
+impl Eq for VersionList<'_> {}
 
 /// What a report shows of an advisory.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,7 +260,8 @@ mod tests {
                 kind: RangeKind::Ecosystem,
                 events: vec![(EventKind::Introduced, "0"), (EventKind::Fixed, "3.0.14-1~deb12u2")],
             }],
-            versions: vec!["3.0.11-1~deb12u2"],
+            versions: VersionList::Owned(vec!["3.0.11-1~deb12u1", "3.0.11-1~deb12u2"]),
+            raw_versions: vec!["weird version"],
             severity: vec![("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")],
             rating: Some("high"),
         };

@@ -30,12 +30,12 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{Truncated, u32_at, u64_at};
 use crate::error::AdvisoryError;
 
-pub use entry::{AffectedEntry, RangeKind, RecordInfo, StoredRange};
+pub use entry::{AffectedEntry, RangeKind, RecordInfo, StoredRange, VersionList};
 pub use writer::{Added, StoreWriter};
 
 const MAGIC: &[u8; 8] = b"DDOSVDB\0";
 /// Bumped on any change of the layout; an older file is refused and rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 3;
 const SECTIONS: usize = 5;
 /// The checksum covers everything after itself: the length, the section table and the body.
 const CHECKSUMMED_FROM: usize = 16;
