@@ -58,18 +58,27 @@ fn normalize(text: &str) -> Result<String, String> {
     if matches!(version, "master" | "trunk" | "default") || lower.starts_with("dev-") {
         return Err("a branch name has no version order".into());
     }
-    if let Some(plus) = version.find('+')
-        && !version[..plus].contains([',', ' ', '\t', '\n', '\r', '\x0B', '\x0C'])
-        && plus > 0
-        && plus + 1 < version.len()
-        && !version[plus + 1..].contains(|c: char| c.is_ascii_whitespace() || c == '\x0B')
-    {
-        version = &version[..plus];
-    }
+    version = strip_build_metadata(version);
     if let Some(normalized) = classical(version).or_else(|| date_based(version)) {
         return Ok(normalized);
     }
     dev_branch(version).ok_or_else(|| "not a Composer version".to_string())
+}
+
+/// `^([^,\s+]++)\+[^\s]++$`: `1.0+build.5` is `1.0`.
+fn strip_build_metadata(version: &str) -> &str {
+    let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C');
+    match version.find(|c: char| c == ',' || c == '+' || is_space(c)) {
+        Some(plus) if plus > 0 && version[plus..].starts_with('+') => {
+            let metadata = &version[plus + 1..];
+            if metadata.is_empty() || metadata.contains(is_space) {
+                version
+            } else {
+                &version[..plus]
+            }
+        }
+        _ => version,
+    }
 }
 
 /// `1.0 as 2.0` names `1.0`.
