@@ -9,10 +9,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = drydock_advisory::osv::OsvRecord::from_json(data);
     let mut importer = Importer::new("2026-01-01T00:00:00Z").expect("importer");
     importer.add_json(data, "fuzz.json");
-    let Ok((bytes, _)) = importer.finish_in_memory("fuzz") else {
+    let Ok((bytes, summary)) = importer.finish_in_memory("fuzz") else {
         return;
     };
     let database = Database::from_vec(std::path::Path::new("fuzz.ddb"), bytes).expect("a store we wrote opens");
+    if summary.meta.records == 0 {
+        return;
+    }
     let record = drydock_advisory::osv::OsvRecord::from_json(data).expect("imported, so it parses");
     for affected in &record.affected {
         if let Some(package) = &affected.package {
