@@ -33,7 +33,11 @@ fn parsed(scheme: Scheme, text: &str) -> Option<Version> {
 fn check_pair(scheme: Scheme, a: &Version, b: &Version) {
     let order = a.cmp(b);
     assert_eq!(b.cmp(a), order.reverse(), "{a} and {b} are not antisymmetric");
-    assert_eq!(scheme.compare(a.as_str(), b.as_str()), Ok(order), "{a} vs {b}: Scheme::compare differs");
+    assert_eq!(
+        scheme.compare(a.as_str(), b.as_str()),
+        Ok(order),
+        "{a} vs {b}: Scheme::compare differs"
+    );
     if order == Ordering::Equal {
         assert_eq!(hash(a), hash(b), "{a} == {b} but their hashes differ");
     }
