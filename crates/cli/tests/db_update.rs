@@ -38,7 +38,14 @@ impl StaticServer {
     fn start(root: &Path) -> StaticServer {
         let port = free_port();
         let child = Process::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+                "--directory",
+            ])
             .arg(root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -89,33 +96,65 @@ fn updates_fetch_changed_exports_only() {
     let server = StaticServer::start(mirror.path());
     let work = tempfile::tempdir().unwrap();
     let db = work.path().join("db/advisories.ddb").display().to_string();
-    let update = |ecosystems: &str| drydock(&["db", "update", "--db", &db, "--mirror", &server.url, "--ecosystems", ecosystems]);
+    let update = |ecosystems: &str| {
+        drydock(&[
+            "db",
+            "update",
+            "--db",
+            &db,
+            "--mirror",
+            &server.url,
+            "--ecosystems",
+            ecosystems,
+        ])
+    };
 
     let first = update("npm,crates.io");
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let status = status_json(&db);
-    let names: Vec<&str> = status["sources"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["npm", "crates.io"]);
     assert_eq!(status["sources"][0]["records"], 30);
-    assert!(status["sources"][0]["origin"].as_str().unwrap().ends_with("/npm/all.zip"));
+    assert!(
+        status["sources"][0]["origin"]
+            .as_str()
+            .unwrap()
+            .ends_with("/npm/all.zip")
+    );
     let built = status["built"].clone();
 
     // Nothing changed: both answered 304 and the database is left as it is.
     let second = update("npm,crates.io");
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(second.status.success(), "{stderr}");
-    assert!(stderr.contains("unchanged since the last update: npm, crates.io"), "{stderr}");
+    assert!(
+        stderr.contains("unchanged since the last update: npm, crates.io"),
+        "{stderr}"
+    );
     assert!(stderr.contains("is up to date"), "{stderr}");
     assert_eq!(status_json(&db)["built"], built);
 
     // A newer npm export is fetched again, crates.io is not.
     let npm = mirror.path().join("npm/all.zip");
     let later = std::time::SystemTime::now() + Duration::from_secs(120);
-    std::fs::File::options().write(true).open(&npm).unwrap().set_modified(later).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&npm)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     let third = update("npm,crates.io");
     let stderr = String::from_utf8_lossy(&third.stderr);
     assert!(third.status.success(), "{stderr}");
-    assert!(stderr.contains("unchanged since the last update: crates.io"), "{stderr}");
+    assert!(
+        stderr.contains("unchanged since the last update: crates.io"),
+        "{stderr}"
+    );
     assert!(stderr.contains("wrote"), "{stderr}");
 
     // An ecosystem the mirror does not have: an error that names it; the database stays.
@@ -123,7 +162,10 @@ fn updates_fetch_changed_exports_only() {
     let missing = update("npm,Nonexistent");
     assert_eq!(missing.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(stderr.contains("Nonexistent/all.zip") && stderr.contains("404"), "{stderr}");
+    assert!(
+        stderr.contains("Nonexistent/all.zip") && stderr.contains("404"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
 
@@ -153,7 +195,16 @@ fn a_download_cut_short_leaves_the_old_database_working() {
     let server = StaticServer::start(mirror.path());
     let work = tempfile::tempdir().unwrap();
     let db = work.path().join("advisories.ddb").display().to_string();
-    let good = drydock(&["db", "update", "--db", &db, "--mirror", &server.url, "--ecosystems", "npm"]);
+    let good = drydock(&[
+        "db",
+        "update",
+        "--db",
+        &db,
+        "--mirror",
+        &server.url,
+        "--ecosystems",
+        "npm",
+    ]);
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     let before = std::fs::read(&db).unwrap();
     let export = std::fs::read(work.path().join("sources/npm.zip")).unwrap();

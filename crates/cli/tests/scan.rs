@@ -497,14 +497,27 @@ fn secrets_and_misconfiguration_come_in_the_same_report() {
 #[test]
 fn project_directories_are_scanned_through_their_lockfiles() {
     let project = tempfile::tempdir().unwrap();
-    std::fs::write(project.path().join("requirements.txt"), "Django==3.2\nrequests==2.32.3\n").unwrap();
+    std::fs::write(
+        project.path().join("requirements.txt"),
+        "Django==3.2\nrequests==2.32.3\n",
+    )
+    .unwrap();
     std::fs::write(
         project.path().join("Cargo.lock"),
         "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
     let target = format!("fs:{}", project.path().display());
-    let output = drydock(&["scan", &target, "--db", database(), "--format", "json", "--db-max-age", "0"]);
+    let output = drydock(&[
+        "scan",
+        &target,
+        "--db",
+        database(),
+        "--format",
+        "json",
+        "--db-max-age",
+        "0",
+    ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let django = matched_records(&report, "PyPI");
@@ -515,7 +528,12 @@ fn project_directories_are_scanned_through_their_lockfiles() {
         crates[&("smallvec".to_string(), "1.6.0".to_string())],
         BTreeSet::from(["RUSTSEC-2021-0003".to_string()])
     );
-    let names: Vec<&str> = report["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert!(names.iter().any(|n| n.ends_with("/requirements.txt")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with("/Cargo.lock")), "{names:?}");
 }
