@@ -18,6 +18,7 @@ pub mod docs;
 mod error;
 pub mod image;
 pub mod secrets;
+pub mod workload;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
