@@ -62,6 +62,8 @@ fn host_root(name: &str, modes: &[(&str, u32)], socket_mode: Option<u32>) -> tem
     }
     if let Some(mode) = socket_mode {
         let socket = dir.path().join("var/run/docker.sock");
+        // git keeps no empty directories: var/run exists only in a working copy.
+        std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
         // The listener closes when dropped; the socket file stays, as a stale one does.
         drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
         std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(mode)).unwrap();
