@@ -28,6 +28,50 @@ use crate::args::{GlobalArgs, ScanArgs, ScanFormat, Scanner, SeverityArg};
 const DEFAULT_IGNORE_FILE: &str = ".drydockignore";
 
 pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
+    let scanned = scan(global, args)?;
+    let options = RenderOptions {
+        show_suppressed: args.show_suppressed,
+        color: args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        width: None,
+    };
+    let bytes = drydock_report::render(
+        report_format(args.format),
+        &scanned.report,
+        &scanned.inventory,
+        &scanned.subject,
+        created()?,
+        &options,
+    )?;
+    match &args.output {
+        Some(path) => write_atomically(path, &bytes)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .context("writing the report to standard output")?;
+        }
+    }
+    if args.exit_code != 0 && unsuppressed(&scanned.report) > 0 {
+        return Ok(ExitCode::from(args.exit_code));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Findings that count for `--exit-code`: unsuppressed vulnerabilities and malware, and
+/// check findings (ignored ones were already dropped).
+pub(crate) fn unsuppressed(report: &ScanReport) -> usize {
+    report.findings().filter(|finding| finding.suppressed.is_none()).count() + report.checks.len()
+}
+
+/// A finished scan: the report and what it was made from.
+pub(crate) struct ScanOutcome {
+    pub report: ScanReport,
+    pub inventory: Inventory,
+    pub subject: Subject,
+}
+
+/// Scans `args.target` as the arguments say, without rendering anything.
+pub(crate) fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ScanOutcome> {
     let vulnerabilities = args.scanners.contains(&Scanner::Vuln);
     let database = vulnerabilities
         .then(|| open_database(global, &args.database))
@@ -64,33 +108,11 @@ pub fn run(global: &GlobalArgs, args: &ScanArgs) -> Result<ExitCode> {
         checks: check_findings,
         warnings,
     };
-    let options = RenderOptions {
-        show_suppressed: args.show_suppressed,
-        color: args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        width: None,
-    };
-    let bytes = drydock_report::render(
-        report_format(args.format),
-        &report,
-        &scanned.inventory,
-        &scanned.subject,
-        created()?,
-        &options,
-    )?;
-    match &args.output {
-        Some(path) => write_atomically(path, &bytes)?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .context("writing the report to standard output")?;
-        }
-    }
-    let remaining = report.findings().filter(|finding| finding.suppressed.is_none()).count();
-    if args.exit_code != 0 && remaining > 0 {
-        return Ok(ExitCode::from(args.exit_code));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(ScanOutcome {
+        report,
+        inventory: scanned.inventory,
+        subject: scanned.subject,
+    })
 }
 
 /// What was scanned.
