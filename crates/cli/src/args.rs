@@ -219,6 +219,8 @@ pub enum AuditCommand {
     Host(AuditHostArgs),
     /// Every running container's settings, through the Docker Engine API (DD-RUN rules).
     Containers(AuditContainersArgs),
+    /// Kubernetes manifests, docker-compose files and OCI runtime config.json (DD-RUN rules).
+    Manifest(AuditManifestArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,7 +256,25 @@ pub struct AuditContainersArgs {
     /// The Docker Engine socket [default: $DOCKER_HOST or /var/run/docker.sock].
     #[arg(long, value_name = "unix:///PATH")]
     pub docker_host: Option<String>,
-    /// Exit with this code when any container has a finding [default: 0].
+    /// Exit with this code when any container (or, with --scan, its image) has a finding [default: 0].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub exit_code: u8,
+    /// Also scan each container's image for known vulnerabilities and secrets, once per image.
+    #[arg(long)]
+    pub scan: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditManifestArgs {
+    /// Kubernetes YAML (any number of documents), compose files or OCI config.json files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Exit with this code when any file has a finding [default: 0]. Unreadable or invalid
+    /// files exit with 2.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub exit_code: u8,
 }
@@ -346,7 +366,7 @@ fn parse_age(text: &str) -> Result<u64, String> {
 }
 
 /// How to reach and read an image; shared by every command that takes one.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct SourceArgs {
     /// The platform to pick from a multi-platform image [default: the host's].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]

@@ -84,7 +84,10 @@ fn container_findings(container: &Container, add: &mut dyn FnMut(&RuleInfo, Stri
         port_findings(port, add);
     }
     if !container.devices.is_empty() {
-        add(&rules::HOST_DEVICES, format!("devices: {}", container.devices.join(", ")));
+        add(
+            &rules::HOST_DEVICES,
+            format!("devices: {}", container.devices.join(", ")),
+        );
     }
     if let Some(image) = &container.image {
         image_findings(image, add);

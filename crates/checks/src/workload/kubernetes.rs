@@ -148,7 +148,11 @@ pub fn workloads(document: Value) -> Result<Vec<Workload>, String> {
         .ok_or("no `kind`: not a Kubernetes object (nor a compose file with `services`)")?;
     let name = format!(
         "{kind}/{}",
-        object.metadata.as_ref().and_then(|m| m.name.as_deref()).unwrap_or("(unnamed)")
+        object
+            .metadata
+            .as_ref()
+            .and_then(|m| m.name.as_deref())
+            .unwrap_or("(unnamed)")
     );
     let in_context = |e: yaml_serde::Error| format!("{name}: {e}");
     match kind {
@@ -250,11 +254,7 @@ fn convert_container(
         privileged: own.privileged == Some(true),
         no_new_privileges: own.allow_privilege_escalation == Some(false),
         capabilities_added: added_capabilities(capabilities.add.as_deref().unwrap_or_default()),
-        all_capabilities_dropped: capabilities
-            .drop
-            .iter()
-            .flatten()
-            .any(|c| capability_name(c) == "ALL"),
+        all_capabilities_dropped: capabilities.drop.iter().flatten().any(|c| capability_name(c) == "ALL"),
         user: user(&own, pod),
         read_only_root_filesystem: own.read_only_root_filesystem == Some(true),
         seccomp: seccomp(&own, pod),

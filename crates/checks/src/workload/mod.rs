@@ -73,6 +73,7 @@ fn yaml_workloads(path: &str, text: &str) -> Result<Vec<Workload>, WorkloadError
         reason,
     };
     let mut found = Vec::new();
+    let mut documents = 0;
     for (index, deserializer) in yaml_serde::Deserializer::from_str(text).enumerate() {
         let number = index + 1;
         if number > MAX_DOCUMENTS {
@@ -93,6 +94,14 @@ fn yaml_workloads(path: &str, text: &str) -> Result<Vec<Workload>, WorkloadError
             document: Some(number),
             ..w
         }));
+        documents = number;
+    }
+    if documents == 1 {
+        // A single-document file: the document number would only add noise to locations.
+        found.iter_mut().for_each(|w| w.document = None);
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,6 @@
 
 use drydock_model::{RuleInfo, Severity};
 
-
 const fn rule(
     id: &'static str,
     severity: Severity,
@@ -262,7 +261,6 @@ pub const ALL: &[RuleInfo] = &[
     SERVICE_ACCOUNT_TOKEN,
 ];
 
-
 /// The capabilities Docker and containerd grant by default; adding one of these is not a finding.
 pub const DEFAULT_CAPABILITIES: &[&str] = &[
     "AUDIT_WRITE",
@@ -307,7 +305,11 @@ pub fn capability_name(text: &str) -> String {
 
 /// `/var/run/` → `/var/run`; `/` stays.
 pub fn normalized_path(path: &str) -> &str {
-    if path.len() > 1 { path.trim_end_matches('/') } else { path }
+    if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    }
 }
 
 /// A host path whose name is a container runtime's control socket.

@@ -1,7 +1,9 @@
-//! `drydock audit host` and `drydock audit containers`: the CIS Docker Benchmark v1.6.0
-//! checks of drydock-runtime, as a table, JSON or SARIF (the scan report's SARIF, so code
+//! `drydock audit host`, `drydock audit containers` and `drydock audit manifest`: the CIS
+//! Docker Benchmark v1.6.0 checks of drydock-runtime and the manifest audit of
+//! drydock-checks, as a table, JSON or SARIF (the scan report's SARIF, so code
 //! scanning shows audit findings like scan findings).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,21 +12,85 @@ use anyhow::{Context, Result};
 use comfy_table::Cell;
 use drydock_catalog::TargetKind;
 use drydock_catalog::sbom::Subject;
-use drydock_model::{CheckFinding, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport, Severity};
+use drydock_model::{CheckFinding, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport, ScanTarget, Severity};
 use drydock_report::{RenderOptions, ReportFormat};
 use drydock_runtime::container::ContainerAudit;
 use drydock_runtime::engine::EngineAudit;
 use drydock_runtime::host::{HostReport, Status};
 use serde_json::json;
 
-use crate::args::{AuditCommand, AuditContainersArgs, AuditFormat, AuditHostArgs, GlobalArgs};
+use crate::args::{
+    AuditCommand, AuditContainersArgs, AuditFormat, AuditHostArgs, AuditManifestArgs, GlobalArgs, ScanArgs, ScanFormat,
+    Scanner, SourceArgs,
+};
 use crate::render::{new_table, printable};
 
-pub fn run(_global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCode> {
+pub fn run(global: &GlobalArgs, command: &AuditCommand) -> Result<ExitCode> {
     match command {
         AuditCommand::Host(args) => host(args),
-        AuditCommand::Containers(args) => containers(args),
+        AuditCommand::Containers(args) => containers(global, args),
+        AuditCommand::Manifest(args) => manifest(args),
     }
+}
+
+/// The findings of one manifest file.
+#[derive(serde::Serialize)]
+struct ManifestAudit {
+    path: String,
+    findings: Vec<CheckFinding>,
+}
+
+fn manifest(args: &AuditManifestArgs) -> Result<ExitCode> {
+    let mut audits = Vec::new();
+    for path in &args.files {
+        match drydock_checks::workload::audit_file(path) {
+            Ok(findings) => audits.push(ManifestAudit {
+                path: path.display().to_string(),
+                findings,
+            }),
+            Err(error) => {
+                eprintln!("drydock: {error}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let bytes = match args.format {
+        AuditFormat::Table => manifest_table(&audits).into_bytes(),
+        AuditFormat::Json => json_bytes(&json!({ "tool": tool(), "manifests": audits }))?,
+        AuditFormat::Sarif => {
+            let findings = audits.iter().flat_map(|a| a.findings.iter().cloned()).collect();
+            let names: Vec<&str> = audits.iter().map(|a| a.path.as_str()).collect();
+            sarif(&format!("manifest:{}", names.join(",")), findings)?
+        }
+    };
+    write_stdout(&bytes)?;
+    let any = audits.iter().any(|a| !a.findings.is_empty());
+    Ok(exit_code(args.exit_code, any))
+}
+
+fn manifest_table(audits: &[ManifestAudit]) -> String {
+    let mut out = String::new();
+    for audit in audits {
+        let count = audit.findings.len();
+        out.push_str(&format!(
+            "Manifest {}: {count} finding{}\n",
+            printable(&audit.path),
+            if count == 1 { "" } else { "s" }
+        ));
+        if count > 0 {
+            out.push_str(&findings_table(&audit.findings));
+            out.push('\n');
+        }
+    }
+    let total: usize = audits.iter().map(|a| a.findings.len()).sum();
+    out.push_str(&format!(
+        "{} file{}, {total} finding{} ({}).\n",
+        audits.len(),
+        if audits.len() == 1 { "" } else { "s" },
+        if total == 1 { "" } else { "s" },
+        severity_summary(audits.iter().flat_map(|a| a.findings.iter()))
+    ));
+    out
 }
 
 fn host(args: &AuditHostArgs) -> Result<ExitCode> {
@@ -47,28 +113,102 @@ fn host(args: &AuditHostArgs) -> Result<ExitCode> {
     Ok(exit_code(args.exit_code, failed))
 }
 
-fn containers(args: &AuditContainersArgs) -> Result<ExitCode> {
+fn containers(global: &GlobalArgs, args: &AuditContainersArgs) -> Result<ExitCode> {
     let audit = drydock_runtime::engine::audit_containers(args.docker_host.as_deref(), args.all)?;
+    let image_scans = if args.scan {
+        scan_images(global, &audit, args)?
+    } else {
+        BTreeMap::new()
+    };
     let bytes = match args.format {
-        AuditFormat::Table => containers_table(&audit).into_bytes(),
+        AuditFormat::Table => containers_table(&audit, &image_scans).into_bytes(),
         AuditFormat::Json => json_bytes(&json!({
             "tool": tool(),
             "engine": audit.address,
             "context": audit.context,
             "containers": audit.containers,
+            "image_scans": image_scans,
         }))?,
         AuditFormat::Sarif => {
-            let findings = audit
+            let mut findings: Vec<CheckFinding> = audit
                 .containers
                 .iter()
                 .flat_map(ContainerAudit::findings_with_container)
                 .collect();
-            sarif(&format!("docker-engine:{}", audit.address), findings)?
+            let mut targets = Vec::new();
+            for (image, report) in &image_scans {
+                findings.extend(report.checks.iter().cloned());
+                targets.extend(report.targets.iter().cloned().map(|mut target| {
+                    target.name = format!("image {image}: {}", target.name);
+                    target
+                }));
+            }
+            sarif_with_targets(&format!("docker-engine:{}", audit.address), findings, targets)?
         }
     };
     write_stdout(&bytes)?;
-    let any = audit.containers.iter().any(|c| !c.findings.is_empty());
+    let any = audit.containers.iter().any(|c| !c.findings.is_empty())
+        || image_scans.values().any(|report| super::scan::unsuppressed(report) > 0);
     Ok(exit_code(args.exit_code, any))
+}
+
+/// Each distinct image of the audited containers, scanned once for vulnerabilities and
+/// secrets (`drydock scan docker:<image id>`; the layer cache makes a rescan cheap).
+fn scan_images(
+    global: &GlobalArgs,
+    audit: &EngineAudit,
+    args: &AuditContainersArgs,
+) -> Result<BTreeMap<String, ScanReport>> {
+    let mut reports = BTreeMap::new();
+    for container in &audit.containers {
+        if reports.contains_key(&container.image_id) {
+            continue;
+        }
+        let scan_args = ScanArgs {
+            target: format!("docker:{}", container.image_id),
+            source: SourceArgs {
+                docker_host: args.docker_host.clone(),
+                ..SourceArgs::default()
+            },
+            database: args.database.clone(),
+            format: ScanFormat::Json,
+            output: None,
+            severity: Vec::new(),
+            ignore_unfixed: false,
+            exit_code: 0,
+            ignore_file: None,
+            vex: Vec::new(),
+            show_suppressed: false,
+            scanners: vec![Scanner::Vuln, Scanner::Secret],
+            secret_allow_list: None,
+        };
+        let outcome = super::scan::scan(global, &scan_args)
+            .with_context(|| format!("scanning the image of container {}", printable(&container.name)))?;
+        reports.insert(container.image_id.clone(), outcome.report);
+    }
+    Ok(reports)
+}
+
+/// One line per scanned image: its vulnerabilities and secrets by severity.
+fn image_scan_line(report: &ScanReport) -> String {
+    let vulnerabilities = report.findings().filter(|f| f.suppressed.is_none()).count();
+    let summary: Vec<String> = report
+        .summary()
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(severity, count)| format!("{severity} {count}"))
+        .collect();
+    format!(
+        "  image scan: {vulnerabilities} vulnerabilit{}{}, {} secret finding{}\n",
+        if vulnerabilities == 1 { "y" } else { "ies" },
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", summary.join(", "))
+        },
+        report.checks.len(),
+        if report.checks.len() == 1 { "" } else { "s" },
+    )
 }
 
 fn tool() -> String {
@@ -98,6 +238,10 @@ fn json_bytes(value: &serde_json::Value) -> Result<Vec<u8>> {
 
 /// The findings as the scan report's SARIF: a report with only check findings.
 fn sarif(target: &str, checks: Vec<CheckFinding>) -> Result<Vec<u8>> {
+    sarif_with_targets(target, checks, Vec::new())
+}
+
+fn sarif_with_targets(target: &str, checks: Vec<CheckFinding>, targets: Vec<ScanTarget>) -> Result<Vec<u8>> {
     let report = ScanReport {
         schema_version: SCAN_REPORT_SCHEMA_VERSION,
         tool: tool(),
@@ -106,7 +250,7 @@ fn sarif(target: &str, checks: Vec<CheckFinding>) -> Result<Vec<u8>> {
         os: None,
         database: Default::default(),
         packages: 0,
-        targets: Vec::new(),
+        targets,
         checks,
         warnings: Vec::new(),
     };
@@ -165,7 +309,7 @@ fn host_table(report: &HostReport) -> String {
     )
 }
 
-fn containers_table(audit: &EngineAudit) -> String {
+fn containers_table(audit: &EngineAudit, image_scans: &BTreeMap<String, ScanReport>) -> String {
     if audit.containers.is_empty() {
         return format!("No containers in the engine at {}.\n", audit.address);
     }
@@ -180,6 +324,9 @@ fn containers_table(audit: &EngineAudit) -> String {
             container.findings.len(),
             if container.findings.len() == 1 { "" } else { "s" }
         ));
+        if let Some(report) = image_scans.get(&container.image_id) {
+            out.push_str(&image_scan_line(report));
+        }
         if container.findings.is_empty() {
             continue;
         }

@@ -4,44 +4,11 @@
 use drydock_model::{CheckFinding, CheckLocation, RuleInfo};
 
 use super::inspect::{ContainerInspect, Mount};
-use super::rules;
+use super::rules::{
+    self, DEFAULT_CAPABILITIES, capability_name, is_runtime_socket, is_sensitive_host_path, pinned_by_digest,
+    user_is_root,
+};
 use crate::EngineContext;
-
-/// The capabilities Docker and containerd grant by default; adding one of these is not a finding.
-const DEFAULT_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "NET_RAW",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
-
-/// Host directories never to bind-mount whole (CIS 5.6, plus /var/run and /run, which hold
-/// every runtime's socket).
-const SENSITIVE_DIRECTORIES: &[&str] = &[
-    "/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/var/run", "/run",
-];
-
-/// Kernel interfaces: anything under them is as sensitive as the whole.
-const SENSITIVE_PREFIXES: &[&str] = &["/proc/", "/sys/", "/boot/", "/dev/"];
-
-/// The control sockets of container runtimes.
-const RUNTIME_SOCKETS: &[&str] = &[
-    "docker.sock",
-    "containerd.sock",
-    "crio.sock",
-    "podman.sock",
-    "dockershim.sock",
-];
 
 /// Every finding for one container.
 pub fn check(inspect: &ContainerInspect, engine: &EngineContext) -> Vec<CheckFinding> {
@@ -59,7 +26,7 @@ pub fn check(inspect: &ContainerInspect, engine: &EngineContext) -> Vec<CheckFin
     }
     capability_findings(inspect, &mut add);
     security_option_findings(inspect, engine, &mut add);
-    if runs_as_root(&inspect.config.user) {
+    if user_is_root(&inspect.config.user) {
         let user = if inspect.config.user.is_empty() {
             "no user set, so root".to_string()
         } else {
@@ -108,12 +75,6 @@ fn field(object: &str) -> CheckLocation {
         object: Some(object.to_string()),
         ..CheckLocation::default()
     }
-}
-
-/// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`.
-pub fn capability_name(text: &str) -> String {
-    let upper = text.trim().to_ascii_uppercase();
-    upper.strip_prefix("CAP_").map(str::to_string).unwrap_or(upper)
 }
 
 fn capability_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo, &str, String)) {
@@ -209,12 +170,6 @@ fn security_option_findings(
     }
 }
 
-/// An empty user, `root`, `0` or `0:…`/`root:…`.
-fn runs_as_root(user: &str) -> bool {
-    let name = user.split(':').next().unwrap_or_default().trim();
-    name.is_empty() || name == "root" || name == "0"
-}
-
 fn limit_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo, &str, String)) {
     let host = &inspect.host_config;
     if host.memory <= 0 {
@@ -261,26 +216,8 @@ fn namespace_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo
     }
 }
 
-/// `/var/run/` → `/var/run`, `` → `` (a source the engine did not report).
-fn normalized(path: &str) -> &str {
-    if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    }
-}
-
-fn is_runtime_socket(source: &str) -> bool {
-    let name = source.rsplit('/').next().unwrap_or_default();
-    RUNTIME_SOCKETS.contains(&name)
-}
-
-fn is_sensitive(source: &str) -> bool {
-    SENSITIVE_DIRECTORIES.contains(&source) || SENSITIVE_PREFIXES.iter().any(|prefix| source.starts_with(prefix))
-}
-
 fn mount_findings(mount: &Mount, add: &mut impl FnMut(&RuleInfo, &str, String)) {
-    let source = normalized(&mount.source);
+    let source = drydock_checks::workload::rules::normalized_path(&mount.source);
     let object = format!("Mounts[{}]", mount.destination);
     let access = if mount.rw { "read-write" } else { "read-only" };
     if mount.r#type == "bind" {
@@ -290,7 +227,7 @@ fn mount_findings(mount: &Mount, add: &mut impl FnMut(&RuleInfo, &str, String)) 
                 &object,
                 format!("{source} is mounted at {} ({access})", mount.destination),
             );
-        } else if is_sensitive(source) {
+        } else if is_sensitive_host_path(source) {
             add(
                 &rules::SENSITIVE_MOUNT,
                 &object,
@@ -376,55 +313,5 @@ fn health_findings(inspect: &ContainerInspect, add: &mut impl FnMut(&RuleInfo, &
         && health.status.eq_ignore_ascii_case("unhealthy")
     {
         add(&rules::UNHEALTHY, "State.Health", "the health check fails".into());
-    }
-}
-
-/// `name@sha256:…` or an image id (`sha256:<64 hex>`): content-addressed.
-fn pinned_by_digest(image: &str) -> bool {
-    if image.contains("@sha256:") {
-        return true;
-    }
-    image
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn root_users() {
-        for user in ["", "root", "0", "0:0", "root:wheel"] {
-            assert!(runs_as_root(user), "{user}");
-        }
-        for user in ["1000", "1000:1000", "app", "65532:65532"] {
-            assert!(!runs_as_root(user), "{user}");
-        }
-    }
-
-    #[test]
-    fn digests() {
-        assert!(pinned_by_digest("nginx@sha256:abc"));
-        assert!(pinned_by_digest(&format!("sha256:{}", "a".repeat(64))));
-        assert!(!pinned_by_digest("nginx:latest"));
-        assert!(!pinned_by_digest("sha256:abc"));
-    }
-
-    #[test]
-    fn capability_names_normalize() {
-        assert_eq!(capability_name("cap_sys_admin"), "SYS_ADMIN");
-        assert_eq!(capability_name("NET_ADMIN"), "NET_ADMIN");
-    }
-
-    #[test]
-    fn sensitive_sources() {
-        assert!(is_sensitive("/"));
-        assert!(is_sensitive(normalized("/etc/")));
-        assert!(is_sensitive("/proc/sys"));
-        assert!(!is_sensitive("/etc/localtime"));
-        assert!(!is_sensitive("/srv/data"));
-        assert!(is_runtime_socket("/run/containerd/containerd.sock"));
-        assert!(!is_runtime_socket("/run/docker"));
     }
 }

@@ -8,8 +8,8 @@ pub mod rules;
 use drydock_model::CheckFinding;
 use serde::Serialize;
 
-pub use checks::capability_name;
 pub use inspect::ContainerInspect;
+pub use rules::capability_name;
 
 use crate::EngineContext;
 use crate::error::Result;
