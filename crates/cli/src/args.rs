@@ -248,6 +248,9 @@ pub struct AuditHostArgs {
 
 #[derive(Args, Debug)]
 pub struct AuditContainersArgs {
+    /// Only these containers (names or id prefixes) [default: every one].
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
     /// Stopped and created containers too, not only running ones.
     #[arg(long)]
     pub all: bool,

@@ -771,3 +771,66 @@ fn live_containers_audit_and_probe() {
         "{text}"
     );
 }
+
+#[test]
+fn audit_containers_scan_scans_each_image_once() {
+    if !engine_running() {
+        return;
+    }
+    let fixture = fixtures().join("../images/distroless-style.docker.tar");
+    let loaded = docker_ok(&["load", "-q", "-i", fixture.to_str().unwrap()]);
+    let image = loaded.rsplit(": ").next().unwrap().to_string();
+    let name = format!("drydock-scan-test-{}", std::process::id());
+    let _guard = Containers(vec![name.clone()]);
+    // The fixture has no CMD; the container is only created, never started.
+    docker_ok(&["create", "--name", &name, &image, "/nonexistent"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let db = scratch.path().join("db.ddb");
+    let debian = fixtures().join("../vulndb/osv/Debian/all.zip");
+    let import = drydock()
+        .args(["db", "import", "--db", db.to_str().unwrap(), debian.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let audit = |format: &str| {
+        drydock()
+            .args(["--cache-dir", scratch.path().join("cache").to_str().unwrap()])
+            .args([
+                "audit",
+                "containers",
+                &name,
+                "--all",
+                "--scan",
+                "--db",
+                db.to_str().unwrap(),
+            ])
+            .args(["--db-max-age", "0", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let report = json_of(&audit("json"));
+    let containers = report["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1, "only the named container: {containers:?}");
+    let image_id = containers[0]["image_id"].as_str().unwrap();
+    let scan = &report["image_scans"][image_id];
+    assert_eq!(scan["schema_version"], 1, "{report}");
+    assert_eq!(scan["target"], format!("docker:{image_id}"));
+    assert_eq!(scan["packages"], 3, "the distroless fixture's three dpkg packages");
+    let table = audit("table");
+    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    assert!(String::from_utf8_lossy(&table.stdout).contains("image scan: 0 vulnerabilities"));
+    let missing = drydock()
+        .args([
+            "audit",
+            "containers",
+            &name,
+            "--all",
+            "--scan",
+            "--db",
+            "/nonexistent/db.ddb",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("drydock db update"));
+}

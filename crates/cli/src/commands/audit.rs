@@ -114,8 +114,17 @@ fn host(args: &AuditHostArgs) -> Result<ExitCode> {
 }
 
 fn containers(global: &GlobalArgs, args: &AuditContainersArgs) -> Result<ExitCode> {
-    let audit = drydock_runtime::engine::audit_containers(args.docker_host.as_deref(), args.all)?;
+    let mut audit = drydock_runtime::engine::audit_containers(args.docker_host.as_deref(), args.all)?;
+    if !args.containers.is_empty() {
+        audit.containers.retain(|container| {
+            args.containers
+                .iter()
+                .any(|wanted| container.name == *wanted || container.id.starts_with(wanted.as_str()))
+        });
+    }
     let image_scans = if args.scan {
+        // A missing or damaged database is an error before any image is read.
+        super::db::open_database(global, &args.database)?;
         scan_images(global, &audit, args)?
     } else {
         BTreeMap::new()
@@ -182,9 +191,17 @@ fn scan_images(
             scanners: vec![Scanner::Vuln, Scanner::Secret],
             secret_allow_list: None,
         };
-        let outcome = super::scan::scan(global, &scan_args)
-            .with_context(|| format!("scanning the image of container {}", printable(&container.name)))?;
-        reports.insert(container.image_id.clone(), outcome.report);
+        // One image that cannot be read (removed meanwhile, say) must not hide the audit.
+        match super::scan::scan(global, &scan_args) {
+            Ok(outcome) => {
+                reports.insert(container.image_id.clone(), outcome.report);
+            }
+            Err(error) => eprintln!(
+                "drydock: warning: the image of container {} was not scanned: {}",
+                printable(&container.name),
+                printable(&format!("{error:#}"))
+            ),
+        }
     }
     Ok(reports)
 }
