@@ -11,6 +11,7 @@
 //! vulnerability and package, and scores them ([`severity`]). [`targets`] groups findings
 //! per OS and lockfile, and [`suppress`] applies ignore files and VEX documents.
 
+mod atomic;
 mod codec;
 pub mod ecosystem;
 mod error;

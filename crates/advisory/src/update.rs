@@ -263,7 +263,7 @@ fn fetch_export(
         .persist(&target)
         .map_err(|e| AdvisoryError::io(&target, "replacing", e.error))?;
     let state_json = serde_json::to_vec_pretty(&state).map_err(|e| AdvisoryError::Build(e.to_string()))?;
-    write_small_file(&state_path(sources, ecosystem), &state_json)?;
+    crate::atomic::write(&state_path(sources, ecosystem), &state_json)?;
     Ok(true)
 }
 
@@ -289,19 +289,6 @@ fn check_zip(path: &Path) -> Result<(), String> {
     if archive.is_empty() {
         return Err("it is empty".into());
     }
-    Ok(())
-}
-
-fn write_small_file(path: &Path, bytes: &[u8]) -> Result<(), AdvisoryError> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".state-")
-        .tempfile_in(directory)
-        .map_err(|e| AdvisoryError::io(directory, "creating a temporary file in", e))?;
-    file.write_all(bytes)
-        .map_err(|e| AdvisoryError::io(file.path(), "writing", e))?;
-    file.persist(path)
-        .map_err(|e| AdvisoryError::io(path, "replacing", e.error))?;
     Ok(())
 }
 

@@ -42,6 +42,24 @@ pub fn date_seconds(text: &str) -> Option<u64> {
     Some(days_from_civil(year, month, day) * 86_400)
 }
 
+/// The seconds since the epoch of an RFC 3339 UTC timestamp as drydock writes them
+/// (`2026-11-22T09:38:05Z`); a bare date counts from its midnight. `None` when the date
+/// is not one; an unreadable time of day counts as midnight.
+pub fn timestamp_seconds(text: &str) -> Option<u64> {
+    let day = date_seconds(text)?;
+    let time: Vec<u64> = text
+        .get(11..19)
+        .unwrap_or_default()
+        .split(':')
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    let seconds = match time.as_slice() {
+        [hours, minutes, seconds] => hours * 3600 + minutes * 60 + seconds,
+        _ => 0,
+    };
+    Some(day + seconds)
+}
+
 fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
@@ -90,6 +108,8 @@ mod tests {
             assert_eq!(date_seconds(&rfc3339(seconds)), Some(day_start));
         }
         assert_eq!(date_seconds("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(timestamp_seconds("2026-11-22T09:38:00Z"), Some(1_795_340_280));
+        assert_eq!(timestamp_seconds("2026-11-22"), date_seconds("2026-11-22"));
     }
 
     #[test]

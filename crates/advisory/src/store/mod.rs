@@ -60,6 +60,20 @@ pub struct Meta {
     pub rejected: u64,
 }
 
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            format: FORMAT_VERSION,
+            built: String::new(),
+            tool: String::new(),
+            sources: Vec::new(),
+            records: 0,
+            withdrawn: 0,
+            rejected: 0,
+        }
+    }
+}
+
 /// The file's bytes: mapped when it can be, read otherwise.
 enum Bytes {
     Mapped(memmap2::Mmap),

@@ -3,7 +3,6 @@
 //! one step, so a reader sees the old file or the new one, never a half-written one.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use super::{CHECKSUMMED_FROM, FORMAT_VERSION, HEADER_LEN, MAGIC, Meta, RecordInfo, SECTIONS};
@@ -98,20 +97,7 @@ impl StoreWriter {
     /// complete and synced.
     pub fn write(self, path: &Path, meta: &Meta) -> Result<u64, AdvisoryError> {
         let bytes = self.to_bytes(meta)?;
-        let directory = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(directory).map_err(|e| AdvisoryError::io(directory, "creating", e))?;
-        let mut file = tempfile::Builder::new()
-            .prefix(".drydock-db-")
-            .tempfile_in(directory)
-            .map_err(|e| AdvisoryError::io(directory, "creating a temporary file in", e))?;
-        file.write_all(&bytes)
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(|e| AdvisoryError::io(file.path(), "writing", e))?;
-        file.persist(path)
-            .map_err(|e| AdvisoryError::io(path, "replacing", e.error))?;
+        crate::atomic::write(path, &bytes)?;
         Ok(bytes.len() as u64)
     }
 
@@ -200,18 +186,4 @@ fn key_of(entry: &AffectedEntry<'_>) -> Vec<u8> {
     key.push(0);
     key.extend_from_slice(entry.ecosystem.as_bytes());
     key
-}
-
-impl Default for Meta {
-    fn default() -> Self {
-        Meta {
-            format: super::FORMAT_VERSION,
-            built: String::new(),
-            tool: String::new(),
-            sources: Vec::new(),
-            records: 0,
-            withdrawn: 0,
-            rejected: 0,
-        }
-    }
 }

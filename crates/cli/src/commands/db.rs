@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use drydock_advisory::import::{ImportSummary, Importer};
 use drydock_advisory::update::{self, DEFAULT_ECOSYSTEMS, OSV_MIRROR, Progress, UpdateOptions};
 use drydock_advisory::{AdvisoryError, Database};
-use drydock_model::time::{date_seconds, now_seconds, rfc3339};
+use drydock_model::time::{now_seconds, rfc3339, timestamp_seconds};
 use drydock_model::{DatabaseInfo, ScanWarning};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -59,7 +59,7 @@ pub fn database_info(database: &Database) -> DatabaseInfo {
 
 /// A warning when the database is older than `max_age` seconds (0: never).
 pub fn age_warning(database: &Database, max_age: u64, now: u64) -> Option<ScanWarning> {
-    let built = date_seconds(&database.meta().built)? + seconds_of_day(&database.meta().built);
+    let built = timestamp_seconds(&database.meta().built)?;
     let age = now.checked_sub(built)?;
     (max_age > 0 && age > max_age).then(|| ScanWarning {
         stage: "database".into(),
@@ -69,15 +69,6 @@ pub fn age_warning(database: &Database, max_age: u64, now: u64) -> Option<ScanWa
             database.meta().built
         ),
     })
-}
-
-fn seconds_of_day(timestamp: &str) -> u64 {
-    let time = timestamp.get(11..19).unwrap_or("00:00:00");
-    let parts: Vec<u64> = time.split(':').filter_map(|p| p.parse().ok()).collect();
-    match parts.as_slice() {
-        [h, m, s] => h * 3600 + m * 60 + s,
-        _ => 0,
-    }
 }
 
 fn human_age(seconds: u64) -> String {
@@ -242,6 +233,5 @@ mod tests {
         assert_eq!(human_age(3 * 86_400 + 5), "3 days");
         assert_eq!(human_age(5 * 3_600), "5 hours");
         assert_eq!(human_age(600), "10 minutes");
-        assert_eq!(seconds_of_day("2026-11-22T09:38:05Z"), 9 * 3600 + 38 * 60 + 5);
     }
 }
