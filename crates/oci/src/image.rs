@@ -327,7 +327,7 @@ pub(crate) fn descriptor_digest(descriptor: &Descriptor, what: &str) -> Result<D
 }
 
 /// The index entry for `wanted`; attestation entries (`unknown/unknown`) never match.
-fn choose_platform<'a>(index: &'a ImageIndex, wanted: &Platform) -> Result<&'a Descriptor> {
+pub(crate) fn choose_platform<'a>(index: &'a ImageIndex, wanted: &Platform) -> Result<&'a Descriptor> {
     let entries = index.manifests();
     let platform_of = |d: &Descriptor| {
         d.platform().as_ref().map(|p| Platform {

@@ -6,6 +6,7 @@
 //! [`engine`] walks every layer once, in parallel, verifying digests as bytes stream by,
 //! handing tar entries only to the [`engine::Analyzer`]s that asked for them, caching
 //! per-layer results by diffID, and merging layers into the final filesystem view.
+//! [`write`] pushes images and artifacts to registries and OCI layouts.
 
 pub mod config;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod image;
 pub mod reference;
 pub mod source;
+pub mod write;
 
 pub use engine::{ImageScan, ScanOptions, scan};
 pub use error::{OciError, Result};

@@ -243,7 +243,7 @@ impl fmt::Display for RegistryRef {
     }
 }
 
-fn validate_tag(tag: &str) -> Result<(), String> {
+pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
         && tag

@@ -163,7 +163,8 @@ struct TokenResponse {
 /// Holds the `Authorization` value for one registry repository and renews it on challenge.
 pub(crate) struct Authenticator {
     registry: String,
-    repository: String,
+    /// The token scopes to ask for: this repository's actions, plus any added later.
+    scopes: Mutex<Vec<String>>,
     lookup: LookupSettings,
     credentials: OnceLock<Option<FoundCredentials>>,
     header: Mutex<Option<String>>,
@@ -177,13 +178,30 @@ pub(crate) struct LookupSettings {
 }
 
 impl Authenticator {
-    pub fn new(registry: &str, repository: &str, lookup: LookupSettings) -> Self {
+    /// An authenticator that asks for `actions` (`pull`, or `pull,push` for writing) on
+    /// `repository`.
+    pub fn new(registry: &str, repository: &str, actions: &str, lookup: LookupSettings) -> Self {
         Authenticator {
             registry: registry.to_string(),
-            repository: repository.to_string(),
+            scopes: Mutex::new(vec![format!("repository:{repository}:{actions}")]),
             lookup,
             credentials: OnceLock::new(),
             header: Mutex::new(None),
+        }
+    }
+
+    /// Asks for one more scope from now on; a bearer token without it is dropped so the next
+    /// challenge fetches one that has it. Basic auth is kept: it covers every scope.
+    pub fn add_scope(&self, scope: String) {
+        let Ok(mut scopes) = self.scopes.lock() else { return };
+        if scopes.contains(&scope) {
+            return;
+        }
+        scopes.push(scope);
+        if let Ok(mut header) = self.header.lock()
+            && header.as_deref().is_some_and(|h| h.starts_with("Bearer "))
+        {
+            *header = None;
         }
     }
 
@@ -245,9 +263,9 @@ impl Authenticator {
 
     /// Exchanges our credentials (or nothing) for a pull token at the challenge's realm.
     fn bearer_header(&self, transport: &Transport, realm: &str, service: Option<&str>) -> Result<String> {
-        // Our own scope, not the challenge's: we only ever pull from this repository.
-        let scope = format!("repository:{}:pull", self.repository);
-        let url = token_url(realm, service, &scope);
+        // Our own scopes, not the challenge's: we ask only for what this client does.
+        let scopes = self.scopes.lock().map(|s| s.clone()).unwrap_or_default();
+        let url = token_url(realm, service, &scopes);
         let credentials = self.credentials()?;
         tracing::debug!(
             registry = %self.registry,
@@ -339,13 +357,15 @@ fn parse_token(bytes: &[u8]) -> Option<String> {
     token.bytes().all(|b| b.is_ascii_graphic()).then_some(token)
 }
 
-/// `realm?service=..&scope=..`, appending to a realm that already has a query.
-fn token_url(realm: &str, service: Option<&str>, scope: &str) -> String {
+/// `realm?service=..&scope=..[&scope=..]`, appending to a realm that already has a query.
+fn token_url(realm: &str, service: Option<&str>, scopes: &[String]) -> String {
     let mut query = Vec::new();
     if let Some(service) = service {
         query.push(format!("service={}", percent_encode(service)));
     }
-    query.push(format!("scope={}", percent_encode(scope)));
+    for scope in scopes {
+        query.push(format!("scope={}", percent_encode(scope)));
+    }
     let separator = if realm.contains('?') { '&' } else { '?' };
     format!("{realm}{separator}{}", query.join("&"))
 }
@@ -450,13 +470,13 @@ mod tests {
             token_url(
                 "https://auth/token",
                 Some("registry.docker.io"),
-                "repository:library/debian:pull"
+                &["repository:library/debian:pull".to_string()]
             ),
             "https://auth/token?service=registry.docker.io&scope=repository%3Alibrary%2Fdebian%3Apull"
         );
         assert_eq!(
-            token_url("https://auth/token?x=1", None, "a b"),
-            "https://auth/token?x=1&scope=a%20b"
+            token_url("https://auth/token?x=1", None, &["a b".to_string(), "c".to_string()]),
+            "https://auth/token?x=1&scope=a%20b&scope=c"
         );
     }
 

@@ -87,6 +87,44 @@ struct Transient {
     retry_after: Option<Duration>,
 }
 
+/// The HTTP methods the registry protocol uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        })
+    }
+}
+
+fn with_headers<B>(
+    mut request: ureq::RequestBuilder<B>,
+    headers: &[(&str, String)],
+    authorization: Option<&str>,
+) -> ureq::RequestBuilder<B> {
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    if let Some(authorization) = authorization {
+        request = request.header("Authorization", authorization);
+    }
+    request
+}
+
 impl Transport {
     pub fn new(settings: &TransportSettings) -> Self {
         let mut config = ureq::Agent::config_builder()
@@ -119,10 +157,24 @@ impl Transport {
         authorization: Option<&str>,
         registry: &str,
     ) -> Result<HttpResponse> {
+        self.send(Method::Get, url, headers, &[], authorization, registry)
+    }
+
+    /// Sends one request with `body`, retrying transient failures (the body is in memory,
+    /// so every try sends it whole). Redirects are followed for GET and HEAD only.
+    pub fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        authorization: Option<&str>,
+        registry: &str,
+    ) -> Result<HttpResponse> {
         let attempts = self.retry.attempts();
         let mut last = String::new();
         for attempt in 1..=attempts {
-            match self.try_once(url, headers, authorization, registry)? {
+            match self.try_once(method, url, headers, body, authorization, registry)? {
                 Ok(response) => return Ok(response),
                 Err(transient) => {
                     last = transient.reason;
@@ -140,7 +192,7 @@ impl Transport {
         Err(OciError::Registry {
             registry: registry.to_string(),
             reason: format!(
-                "GET {} failed after {attempts} attempt{}: {last}",
+                "{method} {} failed after {attempts} attempt{}: {last}",
                 url_for_display(url),
                 if attempts == 1 { "" } else { "s" }
             ),
@@ -150,8 +202,10 @@ impl Transport {
     /// One try, redirects included. The outer `Err` is final; the inner one may be retried.
     fn try_once(
         &self,
+        method: Method,
         url: &str,
         headers: &[(&str, String)],
+        body: &[u8],
         authorization: Option<&str>,
         registry: &str,
     ) -> Result<Result<HttpResponse, Transient>> {
@@ -159,23 +213,23 @@ impl Transport {
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
             self.check_scheme(&current, registry)?;
-            let mut request = self.agent.get(&current);
-            for (name, value) in headers {
-                request = request.header(*name, value);
-            }
-            if let Some(authorization) = authorization
-                && origin.is_some()
-                && origin_of(&current) == origin
-            {
-                request = request.header("Authorization", authorization);
-            }
-            let response = match request.call() {
+            let same_origin = origin.is_some() && origin_of(&current) == origin;
+            let authorization = authorization.filter(|_| same_origin);
+            let sent = match method {
+                Method::Get => with_headers(self.agent.get(&current), headers, authorization).call(),
+                Method::Head => with_headers(self.agent.head(&current), headers, authorization).call(),
+                Method::Delete => with_headers(self.agent.delete(&current), headers, authorization).call(),
+                Method::Post => with_headers(self.agent.post(&current), headers, authorization).send(body),
+                Method::Put => with_headers(self.agent.put(&current), headers, authorization).send(body),
+                Method::Patch => with_headers(self.agent.patch(&current), headers, authorization).send(body),
+            };
+            let response = match sent {
                 Ok(response) => response,
-                Err(error) => return classify_transport_error(error, &current, registry),
+                Err(error) => return classify_transport_error(error, method, &current, registry),
             };
             let status = response.status().as_u16();
-            tracing::debug!(url = %url_for_display(&current), status, "GET");
-            if is_redirect(status) {
+            tracing::debug!(url = %url_for_display(&current), status, %method, "request");
+            if is_redirect(status) && matches!(method, Method::Get | Method::Head) {
                 current = redirect_target(&response, &current, registry)?;
                 continue;
             }
@@ -187,7 +241,7 @@ impl Transport {
         Err(OciError::Registry {
             registry: registry.to_string(),
             reason: format!(
-                "GET {} redirected more than {MAX_REDIRECTS} times",
+                "{method} {} redirected more than {MAX_REDIRECTS} times",
                 url_for_display(url)
             ),
         })
@@ -214,7 +268,12 @@ impl Transport {
     }
 }
 
-fn classify_transport_error(error: ureq::Error, url: &str, registry: &str) -> Result<Result<HttpResponse, Transient>> {
+fn classify_transport_error(
+    error: ureq::Error,
+    method: Method,
+    url: &str,
+    registry: &str,
+) -> Result<Result<HttpResponse, Transient>> {
     use ureq::Error as E;
     match error {
         E::Io(_) | E::Timeout(_) | E::ConnectionFailed | E::HostNotFound | E::Protocol(_) => Ok(Err(Transient {
@@ -223,7 +282,7 @@ fn classify_transport_error(error: ureq::Error, url: &str, registry: &str) -> Re
         })),
         other => Err(OciError::Registry {
             registry: registry.to_string(),
-            reason: format!("GET {}: {other}", url_for_display(url)),
+            reason: format!("{method} {}: {other}", url_for_display(url)),
         }),
     }
 }
@@ -308,14 +367,38 @@ impl RegistryClient {
         headers: &[(&str, String)],
         not_found: &dyn Fn(Option<String>) -> OciError,
     ) -> Result<HttpResponse> {
-        let path = format!("/v2/{}/{path_in_repository}", self.repository);
-        let url = format!("{}{path}", self.base_url);
+        let url = self.url(path_in_repository);
+        self.request(Method::Get, &url, headers, &[], not_found)
+    }
+
+    /// `<base>/v2/<repository>/<path_in_repository>`.
+    pub fn url(&self, path_in_repository: &str) -> String {
+        format!("{}/v2/{}/{path_in_repository}", self.base_url, self.repository)
+    }
+
+    /// An absolute URL for a `Location` or `Link` the registry sent (relative or not).
+    pub fn resolve(&self, location: &str) -> Option<String> {
+        resolve_location(&format!("{}/v2/", self.base_url), location.trim())
+    }
+
+    /// Sends `method` to `url` (one of [`Self::url`] or [`Self::resolve`]) and returns a 2xx
+    /// response, answering one 401 challenge on the way. The `Authorization` header goes
+    /// only to the registry's own origin, never to a storage host an upload URL names.
+    pub fn request(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        not_found: &dyn Fn(Option<String>) -> OciError,
+    ) -> Result<HttpResponse> {
+        let own_origin = origin_of(&self.base_url) == origin_of(url);
         let mut answered_challenge = false;
         loop {
-            let authorization = self.auth.header();
+            let authorization = self.auth.header().filter(|_| own_origin);
             let response = self
                 .transport
-                .get(&url, headers, authorization.as_deref(), &self.registry)?;
+                .send(method, url, headers, body, authorization.as_deref(), &self.registry)?;
             let status = response.status().as_u16();
             match status {
                 200..=299 => return Ok(response),
@@ -343,7 +426,8 @@ impl RegistryClient {
                     return Err(OciError::Registry {
                         registry: self.registry.clone(),
                         reason: format!(
-                            "GET {path} answered {}{}",
+                            "{method} {} answered {}{}",
+                            url_for_display(url).trim_start_matches(&self.base_url),
                             status_text(status),
                             detail.map(|d| format!(" ({d})")).unwrap_or_default()
                         ),
@@ -351,6 +435,12 @@ impl RegistryClient {
                 }
             }
         }
+    }
+
+    /// Adds a scope to ask the token server for (such as `repository:<other>:pull` for a
+    /// cross-repository mount); the next challenge is answered with it.
+    pub fn add_scope(&self, scope: String) {
+        self.auth.add_scope(scope);
     }
 }
 

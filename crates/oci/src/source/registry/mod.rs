@@ -21,8 +21,8 @@
 //!   [`OciError::Auth`].
 
 mod auth;
-mod blob;
-mod client;
+pub(crate) mod blob;
+pub(crate) mod client;
 mod credentials;
 
 use std::io::Read;
@@ -40,7 +40,7 @@ use crate::error::{OciError, Result};
 use crate::reference::RegistryRef;
 
 /// The manifest media types drydock reads, in the `Accept` header of manifest requests.
-const MANIFEST_MEDIA_TYPES: [&str; 4] = [
+pub(crate) const MANIFEST_MEDIA_TYPES: [&str; 4] = [
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -97,29 +97,7 @@ impl RegistrySource {
     /// Prepares a source for `reference`. Nothing is sent until a manifest or blob is asked
     /// for, and credentials are looked up only when the registry asks for them.
     pub fn new(reference: RegistryRef, options: RegistryOptions) -> Result<Self> {
-        let host = reference.api_host().to_string();
-        let host_only = client::host_of_authority(&host);
-        let transport = Transport::new(&TransportSettings {
-            insecure: options.insecure,
-            connect_timeout: options.connect_timeout,
-            read_timeout: options.read_timeout,
-            retry: RetryPolicy {
-                max_attempts: options.max_attempts,
-                initial_backoff: options.initial_backoff,
-            },
-            no_proxy: client::is_loopback_host(host_only),
-        });
-        let auth = Authenticator::new(
-            &reference.registry,
-            &reference.repository,
-            LookupSettings {
-                explicit: options.credentials,
-                docker_config: options.docker_config,
-                helper_dir: options.credential_helper_dir,
-            },
-        );
-        let base_url = format!("{}://{host}", client::scheme_for(&host, options.insecure));
-        let client = RegistryClient::new(transport, auth, &reference.registry, base_url, &reference.repository);
+        let client = build_client(&reference, options, "pull");
         Ok(RegistrySource { reference, client })
     }
 
@@ -128,6 +106,46 @@ impl RegistrySource {
         &self.reference
     }
 
+    pub(crate) fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
+    /// The manifest a tag or digest names, verified; `expected` is the digest asked for.
+    pub(crate) fn manifest(&self, reference: &str, expected: Option<&Digest>) -> Result<FetchedManifest> {
+        self.fetch_manifest(reference, expected)
+    }
+}
+
+/// A client for `reference`'s repository that asks for `actions` (`pull`, `pull,push`) when
+/// the registry wants a token. Nothing is sent until the first request.
+pub(crate) fn build_client(reference: &RegistryRef, options: RegistryOptions, actions: &str) -> RegistryClient {
+    let host = reference.api_host().to_string();
+    let host_only = client::host_of_authority(&host);
+    let transport = Transport::new(&TransportSettings {
+        insecure: options.insecure,
+        connect_timeout: options.connect_timeout,
+        read_timeout: options.read_timeout,
+        retry: RetryPolicy {
+            max_attempts: options.max_attempts,
+            initial_backoff: options.initial_backoff,
+        },
+        no_proxy: client::is_loopback_host(host_only),
+    });
+    let auth = Authenticator::new(
+        &reference.registry,
+        &reference.repository,
+        actions,
+        LookupSettings {
+            explicit: options.credentials,
+            docker_config: options.docker_config,
+            helper_dir: options.credential_helper_dir,
+        },
+    );
+    let base_url = format!("{}://{host}", client::scheme_for(&host, options.insecure));
+    RegistryClient::new(transport, auth, &reference.registry, base_url, &reference.repository)
+}
+
+impl RegistrySource {
     /// Fetches `manifests/<reference>` and checks it against `expected` when given.
     fn fetch_manifest(&self, reference: &str, expected: Option<&Digest>) -> Result<FetchedManifest> {
         let name = self.manifest_name(reference);
