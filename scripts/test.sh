@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl rpm)
+# drydock-registry's tests run on SQLite and on a real PostgreSQL.
+APT_PACKAGES+=(postgresql)
 # drydock-version's differential tests run each ecosystem's reference implementation.
 APT_PACKAGES+=(dpkg python3-apt python3-rpm node-semver nodejs ruby maven golang-go golang-golang-x-mod-dev
   php-cli php-composer-semver)
@@ -49,6 +51,38 @@ install_python_tools() {
 install_system_packages
 install_rust_tools
 install_python_tools
+
+# Starts the machine's PostgreSQL cluster and gives the registry tests a role that may
+# create databases (each test makes its own, so they run in parallel).
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+start_postgres() {
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  local version
+  version=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1}')
+  if [ -z "$version" ]; then
+    version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+    $sudo pg_createcluster "$version" main >/dev/null
+  fi
+  pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $4}' | grep -q online \
+    || $sudo pg_ctlcluster "$version" main start
+  as_postgres psql -q -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'drydock_test') THEN
+    CREATE ROLE drydock_test LOGIN CREATEDB PASSWORD 'drydock_test';
+  END IF;
+END $$;
+SQL
+  as_postgres psql -q -tc "SELECT 1 FROM pg_database WHERE datname = 'drydock_test'" | grep -q 1 \
+    || as_postgres createdb -O drydock_test drydock_test
+  local port
+  port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
+  export DRYDOCK_TEST_POSTGRES_URL="postgres://drydock_test:drydock_test@127.0.0.1:${port}/drydock_test"
+}
+start_postgres
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
