@@ -56,6 +56,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Run inside a container: report its escape surface. Only reads; exploits nothing.
     Probe(ProbeArgs),
+    /// Run the OCI registry (Distribution Specification v1.1) until SIGTERM or SIGINT.
+    Serve(ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +282,31 @@ pub struct AuditManifestArgs {
     /// files exit with 2.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub exit_code: u8,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A TOML configuration file; DRYDOCK_REGISTRY_* variables and flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:5000].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Data directory: SQLite metadata and blobs [default: $XDG_DATA_HOME/drydock/registry].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Metadata in PostgreSQL instead of SQLite: postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The largest blob accepted, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub max_blob_size: Option<u64>,
 }
 
 #[derive(Args, Debug)]

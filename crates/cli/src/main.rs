@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod render;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -13,7 +14,12 @@ use args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose, cli.global.quiet);
+    // A server's request log is its main output: info by default for `serve`.
+    let verbose = match cli.command {
+        Command::Serve(_) => cli.global.verbose.max(1),
+        _ => cli.global.verbose,
+    };
+    init_tracing(verbose, cli.global.quiet);
     let result = match &cli.command {
         Command::Image(image) => commands::image::run(&cli.global, image),
         Command::Cache(cache) => commands::cache::run(&cli.global, cache),
@@ -23,6 +29,7 @@ fn main() -> ExitCode {
         Command::Lint(lint) => commands::lint::run(&cli.global, lint),
         Command::Audit(audit) => commands::audit::run(&cli.global, audit),
         Command::Probe(probe) => commands::probe::run(&cli.global, probe),
+        Command::Serve(serve) => serve::run(serve),
     };
     match result {
         Ok(code) => code,

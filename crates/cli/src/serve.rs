@@ -1,0 +1,72 @@
+//! `drydock serve`: the OCI registry. Settings come from `--config FILE`, then
+//! `DRYDOCK_REGISTRY_*` variables, then flags; see docs/registry.md.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use drydock_registry::{Config, server};
+
+use crate::args::ServeArgs;
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(settings))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings(args: &ServeArgs) -> anyhow::Result<drydock_registry::Settings> {
+    let file = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    let env = Config::from_env(|key| std::env::var(key).ok())?;
+    let flags = Config {
+        listen: args.listen.clone(),
+        data: args.data.clone(),
+        database_url: args.database_url.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        max_blob_size: args.max_blob_size,
+    };
+    Ok(file
+        .overridden_by(env)
+        .overridden_by(flags)
+        .resolve(default_data_dir())?)
+}
+
+async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
+    let tls = match &settings.tls {
+        Some((cert, key)) => Some(server::tls_config(cert, key)?),
+        None => None,
+    };
+    let registry = Arc::new(server::open(&settings).await?);
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let address = listener.local_addr().context("reading the listen address")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!(
+        "drydock serve: listening on {scheme}://{address} (data {}, metadata {})",
+        settings.data.display(),
+        settings.database_for_log()
+    );
+    server::serve(registry, listener, tls, server::shutdown_signal()).await?;
+    eprintln!("drydock serve: stopped");
+    Ok(())
+}
+
+/// `$XDG_DATA_HOME/drydock/registry`, else `~/.local/share/drydock/registry`.
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("drydock").join("registry")
+}
