@@ -307,6 +307,25 @@ pub struct ServeArgs {
     /// The largest blob accepted, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_blob_size: Option<u64>,
+    /// Blobs in this S3-compatible endpoint (https://HOST[:PORT]) instead of the data
+    /// directory; the secret key comes from DRYDOCK_REGISTRY_S3_SECRET_ACCESS_KEY or a file.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// The S3 bucket.
+    #[arg(long, value_name = "NAME")]
+    pub s3_bucket: Option<String>,
+    /// The S3 region [default: us-east-1].
+    #[arg(long, value_name = "NAME")]
+    pub s3_region: Option<String>,
+    /// The S3 access key id.
+    #[arg(long, value_name = "ID")]
+    pub s3_access_key_id: Option<String>,
+    /// A file holding the S3 secret access key.
+    #[arg(long, value_name = "FILE")]
+    pub s3_secret_access_key_file: Option<PathBuf>,
+    /// Allow a plain-HTTP S3 endpoint.
+    #[arg(long)]
+    pub s3_allow_http: bool,
 }
 
 #[derive(Args, Debug)]

@@ -33,6 +33,16 @@ fn settings(args: &ServeArgs) -> anyhow::Result<drydock_registry::Settings> {
         tls_cert: args.tls_cert.clone(),
         tls_key: args.tls_key.clone(),
         max_blob_size: args.max_blob_size,
+        s3: drydock_registry::s3::S3Config {
+            endpoint: args.s3_endpoint.clone(),
+            bucket: args.s3_bucket.clone(),
+            region: args.s3_region.clone(),
+            access_key_id: args.s3_access_key_id.clone(),
+            secret_access_key_file: args.s3_secret_access_key_file.clone(),
+            allow_http: args.s3_allow_http.then_some(true),
+            ..Default::default()
+        },
+        ..Config::default()
     };
     Ok(file
         .overridden_by(env)
@@ -52,8 +62,8 @@ async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listen address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "drydock serve: listening on {scheme}://{address} (data {}, metadata {})",
-        settings.data.display(),
+        "drydock serve: listening on {scheme}://{address} (blobs {}, metadata {})",
+        settings.blobs_for_log(),
         settings.database_for_log()
     );
     server::serve(registry, listener, tls, server::shutdown_signal()).await?;

@@ -8,6 +8,12 @@
 //! tls_cert = "/etc/drydock/cert.pem"
 //! tls_key = "/etc/drydock/key.pem"
 //! max_blob_size = 68719476736
+//!
+//! [s3]                                 # optional: blobs in an S3-compatible store
+//! endpoint = "https://s3.example.net"
+//! bucket = "registry"
+//! access_key_id = "GK..."
+//! secret_access_key_file = "/etc/drydock/s3-secret"   # or DRYDOCK_REGISTRY_S3_SECRET_ACCESS_KEY
 //! ```
 
 use std::net::SocketAddr;
@@ -27,6 +33,8 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub max_blob_size: Option<u64>,
+    #[serde(default)]
+    pub s3: crate::s3::S3Config,
 }
 
 impl Config {
@@ -54,6 +62,7 @@ impl Config {
             tls_cert: get("TLS_CERT").map(PathBuf::from),
             tls_key: get("TLS_KEY").map(PathBuf::from),
             max_blob_size,
+            s3: crate::s3::S3Config::from_env(&var)?,
         })
     }
 
@@ -66,6 +75,7 @@ impl Config {
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             max_blob_size: over.max_blob_size.or(self.max_blob_size),
+            s3: self.s3.overridden_by(over.s3),
         }
     }
 
@@ -95,7 +105,13 @@ impl Config {
         if let Some(max) = self.max_blob_size {
             limits.max_blob_size = max;
         }
+        let s3 = if self.s3.is_set() {
+            Some(self.s3.resolve()?)
+        } else {
+            None
+        };
         Ok(Settings {
+            s3,
             listen,
             blob_dir: data.join("blobs"),
             data,
@@ -116,12 +132,22 @@ pub struct Settings {
     /// Certificate chain and private key, PEM files.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub limits: crate::Limits,
+    /// Blobs in this S3 bucket instead of `blob_dir`.
+    pub s3: Option<crate::s3::S3Settings>,
 }
 
 impl Settings {
     /// The database URL with any password replaced, for logs.
     pub fn database_for_log(&self) -> String {
         redact_password(&self.database_url)
+    }
+
+    /// Where blobs live, for logs.
+    pub fn blobs_for_log(&self) -> String {
+        match &self.s3 {
+            Some(s3) => s3.describe(),
+            None => self.blob_dir.display().to_string(),
+        }
     }
 }
 

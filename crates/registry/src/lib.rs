@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod meta;
 pub mod names;
 pub mod routes;
+pub mod s3;
 pub mod server;
 pub mod storage;
 mod upload;

@@ -142,6 +142,14 @@ impl axum::serve::Listener for TlsListener {
 /// Opens the stores named by the settings and builds a registry over them.
 pub async fn open(settings: &crate::Settings) -> Result<Registry> {
     let meta = crate::meta::Metadata::connect_creating(settings).await?;
-    let blobs = crate::storage::BlobStore::local(&settings.blob_dir)?;
+    let blobs = open_blobs(settings)?;
     Ok(Registry::new(meta, blobs, settings.limits))
+}
+
+/// The blob store the settings name: an S3 bucket, else the local blob directory.
+pub fn open_blobs(settings: &crate::Settings) -> Result<crate::storage::BlobStore> {
+    match &settings.s3 {
+        Some(s3) => Ok(crate::storage::BlobStore::new(Arc::new(s3.build()?))),
+        None => crate::storage::BlobStore::local(&settings.blob_dir),
+    }
 }
