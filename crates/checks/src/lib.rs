@@ -17,6 +17,7 @@ pub mod allowlist;
 pub mod docs;
 mod error;
 pub mod image;
+pub mod policy;
 pub mod secrets;
 pub mod workload;
 
