@@ -9,6 +9,9 @@ mod listing;
 mod manifests;
 mod uploads;
 
+pub use blobs::parse_range;
+pub use uploads::parse_content_range;
+
 use std::sync::Arc;
 use std::time::Instant;
 
