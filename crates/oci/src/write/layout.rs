@@ -58,21 +58,37 @@ impl LayoutRepository {
     fn prepare(&self, algorithm: &str) -> Result<PathBuf> {
         std::fs::create_dir_all(&self.root).map_err(|e| self.io("creating the directory", e))?;
         self.create_marker()?;
-        let blob_dir = self.root.join("blobs").join(algorithm);
-        std::fs::create_dir_all(&blob_dir).map_err(|e| self.io("creating blobs/", e))?;
         let root = self.root.canonicalize().map_err(|e| self.io("resolving the path", e))?;
-        let real = blob_dir.canonicalize().map_err(|e| self.io("resolving blobs/", e))?;
-        if !real.starts_with(&root) {
+        let blobs = self.root.join("blobs");
+        let blob_dir = blobs.join(algorithm);
+        for dir in [&blobs, &blob_dir] {
+            // Checked before anything is created inside, so an escaping link gets nothing.
+            self.ensure_inside(dir, &root)?;
+        }
+        Ok(blob_dir)
+    }
+
+    /// Creates `dir` if missing; refuses it when it resolves outside `root`.
+    fn ensure_inside(&self, dir: &Path, root: &Path) -> Result<()> {
+        if let Err(e) = std::fs::create_dir(dir)
+            && e.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            return Err(self.io(format!("creating {}", dir.display()), e));
+        }
+        let real = dir
+            .canonicalize()
+            .map_err(|e| self.io(format!("resolving {}", dir.display()), e))?;
+        if !real.starts_with(root) || !real.is_dir() {
             return Err(OciError::Path {
-                path: blob_dir.display().to_string(),
+                path: dir.display().to_string(),
                 reason: format!(
-                    "it leads outside the layout (to {}); drydock writes only inside {}",
+                    "it leads outside the layout or is not a directory (it is {}); drydock writes only inside {}",
                     real.display(),
                     root.display()
                 ),
             });
         }
-        Ok(blob_dir)
+        Ok(())
     }
 
     /// Writes `oci-layout` unless it exists: a temporary file hard-linked into place, which
