@@ -34,6 +34,15 @@ impl Server {
     }
 
     pub fn start_with(db: Db, limits: Limits) -> Server {
+        Self::start_custom(db, limits, |registry| registry)
+    }
+
+    /// A server whose registry `customize` adjusts (authorizer, event sink).
+    pub fn start_custom(
+        db: Db,
+        limits: Limits,
+        customize: impl FnOnce(Registry) -> Registry + Send + 'static,
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let blob_dir = dir.path().join("blobs");
         let sqlite_url = format!("sqlite://{}?mode=rwc", dir.path().join("metadata.db").display());
@@ -57,7 +66,7 @@ impl Server {
                     .await
                     .expect("connecting to the metadata database");
                 let blobs = BlobStore::local(&blob_dir).unwrap();
-                let registry = Arc::new(Registry::new(meta, blobs, limits));
+                let registry = Arc::new(customize(Registry::new(meta, blobs, limits)));
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 address_tx.send(listener.local_addr().unwrap()).unwrap();
                 let stop = async {
@@ -141,6 +150,22 @@ impl Server {
 
     pub fn get(&self, path: &str) -> Response<ureq::Body> {
         self.agent.get(&self.url(path)).call().unwrap()
+    }
+}
+
+impl Server {
+    /// Asks the server to stop (as SIGTERM does) without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Waits until the server has stopped.
+    pub fn wait_stopped(mut self) {
+        if let Some(thread) = self.thread.take() {
+            thread.join().expect("the server thread ended cleanly");
+        }
     }
 }
 
