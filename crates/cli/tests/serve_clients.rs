@@ -36,10 +36,15 @@ struct Served {
 
 impl Served {
     fn start() -> Served {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Served {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(cargo_bin("drydock"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data.path())
+            .args(extra)
             .env_remove("DRYDOCK_REGISTRY_DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -50,7 +55,8 @@ impl Served {
         // Keep reading the log so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
+                let rest = line.split("listening on http://").nth(1);
+                if let Some(rest) = rest.or_else(|| line.split("listening on https://").nth(1)) {
                     let address = rest.split_whitespace().next().unwrap_or("").to_string();
                     let _ = sender.send(address);
                 }
@@ -246,4 +252,75 @@ fn docker_cli_pushes_and_pulls() {
         String::from_utf8_lossy(&pulled.stderr)
     );
     assert!(inspected.status.success());
+}
+
+#[test]
+fn drydock_image_copy_pushes_every_fixture_image() {
+    let served = Served::start();
+    let layout = fixtures().join("oci");
+    let drydock = cargo_bin("drydock");
+    let drydock = drydock.to_str().unwrap();
+    for name in FIXTURE_IMAGES {
+        let source = format!("oci:{}:{name}", layout.display());
+        let target = format!("{}/pushed/{name}:v1", served.address);
+        run(drydock, &["--no-cache", "image", "copy", &source, &target]);
+        let local = run("skopeo", &["inspect", "--raw", &source]).stdout;
+        assert_eq!(raw_manifest(&format!("docker://{target}")), local, "{name}");
+    }
+    // Registry to registry within drydock serve: blobs are mounted or re-pushed, digest kept.
+    let from = format!("{}/pushed/debian-min:v1", served.address);
+    let to = format!("{}/copied/debian-min:v2", served.address);
+    run(drydock, &["--no-cache", "image", "copy", &from, &to]);
+    assert_eq!(
+        raw_manifest(&format!("docker://{to}")),
+        raw_manifest(&format!("docker://{from}"))
+    );
+}
+
+#[test]
+fn tls_with_a_verified_certificate() {
+    let certs = tempfile::tempdir().unwrap();
+    let cert = certs.path().join("cert.pem");
+    let key = certs.path().join("key.pem");
+    run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    // skopeo trusts the CA certificates (*.crt) of a --cert-dir.
+    let trust = tempfile::tempdir().unwrap();
+    std::fs::copy(&cert, trust.path().join("ca.crt")).unwrap();
+    let served = Served::start_with(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let source = format!("oci:{}:distroless-style", fixtures().join("oci").display());
+    let target = format!("docker://{}/tls/distroless:v1", served.address);
+    let trust_dir = trust.path().to_str().unwrap();
+    run(
+        "skopeo",
+        &["copy", "--quiet", "--dest-cert-dir", trust_dir, &source, &target],
+    );
+    let pulled = run("skopeo", &["inspect", "--raw", "--cert-dir", trust_dir, &target]).stdout;
+    assert_eq!(pulled, run("skopeo", &["inspect", "--raw", &source]).stdout);
+    // Without trusting the certificate, verification fails: the server really speaks TLS.
+    let untrusted = Command::new("skopeo")
+        .args(["inspect", "--raw", &target])
+        .output()
+        .unwrap();
+    assert!(!untrusted.status.success());
 }
