@@ -64,6 +64,22 @@ pub enum Command {
 pub enum ImageCommand {
     /// Show an image's digests, platform, layers and config, and optionally its files.
     Inspect(InspectArgs),
+    /// Copy an image to a registry or an OCI layout, keeping its digest; prints the digest.
+    Copy(CopyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// The image to copy: anything `image inspect` takes except dir:.
+    pub source: String,
+    /// Where to: a registry reference (host:port/repo:tag) or oci:DIR[:TAG].
+    pub destination: String,
+    /// Copy an image index with every platform's image instead of only --platform's.
+    #[arg(long)]
+    pub all_platforms: bool,
+    /// Registry settings and credentials apply to both ends.
+    #[command(flatten)]
+    pub options: SourceArgs,
 }
 
 #[derive(Subcommand, Debug)]

@@ -13,6 +13,7 @@ use crate::render;
 pub fn run(global: &GlobalArgs, command: &ImageCommand) -> Result<ExitCode> {
     match command {
         ImageCommand::Inspect(args) => inspect(global, args),
+        ImageCommand::Copy(args) => super::image_copy::run(args),
     }
 }
 

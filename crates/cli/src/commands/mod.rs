@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cache;
 pub mod db;
 pub mod image;
+pub mod image_copy;
 pub mod lint;
 pub mod probe;
 pub mod sbom;
