@@ -16,6 +16,7 @@
 pub mod access;
 pub mod config;
 pub mod error;
+pub mod gc;
 pub mod manifest;
 pub mod meta;
 pub mod names;

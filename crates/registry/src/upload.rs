@@ -99,6 +99,7 @@ where
 /// Verifies the session's bytes against `digest`, stores the blob and links it. On a
 /// mismatch the session and its chunks are deleted and nothing becomes visible.
 pub async fn commit(registry: &Registry, upload: &Upload, digest: &Digest) -> Result<u64, ApiError> {
+    registry.meta.reserve_blob(&digest.to_string()).await?;
     match registry.blobs.commit(&upload.chunks, digest).await? {
         Commit::Mismatch { actual } => {
             registry.meta.delete_upload(&upload.id).await?;

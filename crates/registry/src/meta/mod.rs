@@ -192,12 +192,63 @@ impl Metadata {
         row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(Error::from)
     }
 
-    /// Links a blob whose object is in place into a repository (creating both records).
-    pub async fn link_blob(&self, repository: &str, digest: &str, size: i64) -> Result<()> {
-        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
-        link_blob_in(&mut tx, repository, digest, size).await?;
+    /// Links a blob another repository holds into `repository`. False when the blob's
+    /// record went away meanwhile (garbage collection): nothing is linked then.
+    pub async fn link_blob(&self, repository: &str, digest: &str, size: i64) -> Result<bool> {
+        let mut tx = self.begin_push().await?;
+        if !link_blob_in(&mut tx, repository, digest, size).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that a blob's object is about to be written at its content address, before
+    /// the write: garbage collection leaves a blob record younger than its grace period and
+    /// its object alone, and linking needs the record (see docs/registry.md).
+    pub async fn reserve_blob(&self, digest: &str) -> Result<()> {
+        let mut tx = self.begin_push().await?;
+        sqlx::query(
+            "INSERT INTO blobs (digest, size, created_at) VALUES ($1, -1, $2) \
+             ON CONFLICT (digest) DO UPDATE SET created_at = excluded.created_at",
+        )
+        .bind(digest)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A writing transaction of a push. On PostgreSQL it holds the garbage collector's
+    /// advisory lock shared, so each collection step runs wholly before or after it; SQLite
+    /// serializes every writing transaction already.
+    pub(crate) async fn begin_push(&self) -> Result<Tx> {
+        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                .bind(GC_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// A writing transaction of the garbage collector: the advisory lock held exclusively
+    /// on PostgreSQL (see [`Metadata::begin_push`]).
+    pub(crate) async fn begin_collect(&self) -> Result<Tx> {
+        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(GC_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Removes a blob's link from a repository; the object stays for garbage collection.
@@ -288,11 +339,13 @@ impl Metadata {
     /// Ends an upload by linking its verified blob, in one transaction. False when the
     /// session was already gone (finished or cancelled by a concurrent request).
     pub async fn finish_upload(&self, upload: &Upload, digest: &str, size: i64) -> Result<bool> {
-        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        let mut tx = self.begin_push().await?;
         if !delete_upload_in(&mut tx, &upload.id).await? {
             return Ok(false);
         }
-        link_blob_in(&mut tx, &upload.repository, digest, size).await?;
+        if !link_blob_in(&mut tx, &upload.repository, digest, size).await? {
+            return Ok(false);
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -308,7 +361,7 @@ impl Metadata {
     /// Stores a manifest, its references and its tag. `Ok(Err(missing))` names the
     /// referenced blobs and manifests the repository does not hold; nothing is stored then.
     pub async fn put_manifest(&self, manifest: &NewManifest<'_>) -> Result<Result<(), Vec<String>>> {
-        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
+        let mut tx = self.begin_push().await?;
         let missing = missing_children(&mut tx, manifest.repository, manifest.children).await?;
         if !missing.is_empty() {
             return Ok(Err(missing));
@@ -464,7 +517,10 @@ impl Metadata {
     }
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The PostgreSQL advisory lock key pushes share and garbage collection takes alone.
+const GC_LOCK: i64 = 0x0064_7279_646f_636b; // "drydock"
 
 async fn ensure_repository(tx: &mut Tx, name: &str, now: i64) -> Result<()> {
     sqlx::query("INSERT INTO repositories (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
@@ -475,15 +531,20 @@ async fn ensure_repository(tx: &mut Tx, name: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-async fn link_blob_in(tx: &mut Tx, repository: &str, digest: &str, size: i64) -> Result<()> {
+/// Links a blob whose record exists (reserved before its object was written, or linked
+/// elsewhere); false, linking nothing, when the record is gone.
+async fn link_blob_in(tx: &mut Tx, repository: &str, digest: &str, size: i64) -> Result<bool> {
     let now = now_millis();
-    ensure_repository(tx, repository, now).await?;
-    sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING")
-        .bind(digest)
+    let recorded = sqlx::query("UPDATE blobs SET size = $1, created_at = $2 WHERE digest = $3")
         .bind(size)
         .bind(now)
+        .bind(digest)
         .execute(&mut **tx)
         .await?;
+    if recorded.rows_affected() != 1 {
+        return Ok(false);
+    }
+    ensure_repository(tx, repository, now).await?;
     sqlx::query(
         "INSERT INTO repository_blobs (repository, digest, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (repository, digest) DO NOTHING",
@@ -493,7 +554,7 @@ async fn link_blob_in(tx: &mut Tx, repository: &str, digest: &str, size: i64) ->
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 async fn delete_upload_in(tx: &mut Tx, id: &str) -> Result<bool> {

@@ -71,7 +71,9 @@ async fn try_mount(
     let Some(size) = registry.meta.blob_size(from.as_str(), &digest).await? else {
         return Ok(None);
     };
-    registry.meta.link_blob(name.as_str(), &digest, size).await?;
+    if !registry.meta.link_blob(name.as_str(), &digest, size).await? {
+        return Ok(None);
+    }
     registry.record(
         context,
         name.as_str(),
