@@ -1,5 +1,7 @@
 //! `docs/checks.md`, generated from the rule tables so it never drifts from the code (a test
-//! compares the file with [`render`]; `DRYDOCK_BLESS=1` rewrites it).
+//! compares the file with [`render`]; `DRYDOCK_BLESS=1` rewrites it). [`rule_table`] and
+//! [`replace_section`] keep the generated tables of hand-written pages (docs/runtime.md)
+//! in step the same way.
 
 use std::fmt::Write as _;
 
@@ -8,6 +10,7 @@ use drydock_model::{RuleInfo, Severity};
 use crate::DEFAULT_MAX_SECRET_FILE_BYTES;
 use crate::image::rules::IMAGE_RULES;
 use crate::secrets::rules::{Confirm, SECRET_RULES};
+use crate::workload::rules as run_rules;
 
 const INTRO: &str = "\
 # Image checks and secret scanning
@@ -112,12 +115,63 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// The whole of `docs/checks.md`.
-pub fn render() -> String {
-    let mut out = INTRO.replace("{MAX}", &DEFAULT_MAX_SECRET_FILE_BYTES.to_string());
-    out.push_str("\nCIS references are to the CIS Docker Benchmark v1.6.0.\n\n");
-    out.push_str("| id | severity | title | CIS | remediation |\n| --- | --- | --- | --- | --- |\n");
-    for rule in IMAGE_RULES {
+/// Where a `DD-RUN` rule can fire: which manifest formats can express the setting, and
+/// whether the live-container audit judges it. A test checks the manifest columns against
+/// the fixtures (every marked rule fires on one, no unmarked rule ever does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunScope {
+    pub kubernetes: bool,
+    pub compose: bool,
+    pub oci_config: bool,
+    pub live_container: bool,
+}
+
+const fn scope(kubernetes: bool, compose: bool, oci_config: bool, live_container: bool) -> RunScope {
+    RunScope {
+        kubernetes,
+        compose,
+        oci_config,
+        live_container,
+    }
+}
+
+/// Every `DD-RUN` rule's scope, in id order.
+pub const RUN_SCOPES: &[(&str, RunScope)] = &[
+    ("DD-RUN-001", scope(true, true, false, true)),
+    ("DD-RUN-002", scope(true, true, true, true)),
+    ("DD-RUN-003", scope(true, true, true, true)),
+    ("DD-RUN-004", scope(true, true, true, true)),
+    ("DD-RUN-005", scope(true, true, true, true)),
+    ("DD-RUN-006", scope(true, true, false, true)),
+    ("DD-RUN-007", scope(true, true, true, true)),
+    ("DD-RUN-008", scope(true, true, true, true)),
+    ("DD-RUN-009", scope(true, true, true, true)),
+    ("DD-RUN-010", scope(true, true, true, true)),
+    ("DD-RUN-011", scope(true, true, true, true)),
+    ("DD-RUN-012", scope(false, true, true, true)),
+    ("DD-RUN-013", scope(true, true, true, true)),
+    ("DD-RUN-014", scope(true, true, true, true)),
+    ("DD-RUN-015", scope(true, true, true, true)),
+    ("DD-RUN-016", scope(false, true, true, true)),
+    ("DD-RUN-017", scope(false, true, false, true)),
+    ("DD-RUN-018", scope(true, true, true, true)),
+    ("DD-RUN-019", scope(true, true, true, true)),
+    ("DD-RUN-020", scope(true, true, true, true)),
+    ("DD-RUN-021", scope(true, true, false, true)),
+    ("DD-RUN-022", scope(true, true, false, true)),
+    ("DD-RUN-023", scope(false, false, false, true)),
+    ("DD-RUN-024", scope(false, false, false, true)),
+    ("DD-RUN-025", scope(false, false, false, true)),
+    ("DD-RUN-026", scope(true, true, false, true)),
+    ("DD-RUN-027", scope(false, true, true, true)),
+    ("DD-RUN-028", scope(true, true, false, false)),
+    ("DD-RUN-029", scope(true, false, false, false)),
+];
+
+/// A rule table as docs/ shows it: id, severity, title, CIS item, remediation.
+pub fn rule_table(rules: &[RuleInfo]) -> String {
+    let mut out = String::from("| id | severity | title | CIS | remediation |\n| --- | --- | --- | --- | --- |\n");
+    for rule in rules {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
@@ -128,6 +182,61 @@ pub fn render() -> String {
             cell(rule.remediation)
         );
     }
+    out
+}
+
+/// The `DD-RUN` table with where each rule applies.
+fn run_table() -> String {
+    let mark = |on: bool| if on { "yes" } else { "-" };
+    let mut out = String::from(
+        "| id | severity | title | CIS | Kubernetes | compose | OCI config.json | live container | remediation |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for rule in run_rules::ALL {
+        let scope = RUN_SCOPES
+            .iter()
+            .find(|(id, _)| *id == rule.id)
+            .map_or(scope(false, false, false, false), |(_, s)| *s);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            rule.id,
+            severity(rule.severity),
+            cell(rule.title),
+            cis(rule),
+            mark(scope.kubernetes),
+            mark(scope.compose),
+            mark(scope.oci_config),
+            mark(scope.live_container),
+            cell(rule.remediation)
+        );
+    }
+    out
+}
+
+/// `text` with the lines between `<!-- BEGIN GENERATED: name -->` and
+/// `<!-- END GENERATED: name -->` replaced by `content`; `None` when the markers are missing.
+pub fn replace_section(text: &str, name: &str, content: &str) -> Option<String> {
+    let begin = format!("<!-- BEGIN GENERATED: {name} -->\n");
+    let end = format!("<!-- END GENERATED: {name} -->");
+    let start = text.find(&begin)? + begin.len();
+    let stop = start + text[start..].find(&end)?;
+    Some(format!("{}{content}{}", &text[..start], &text[stop..]))
+}
+
+/// The section of docs/runtime.md generated from the `DD-RUN` table.
+pub const RUNTIME_RUN_SECTION: &str = "DD-RUN rules (crates/checks/src/docs.rs)";
+
+/// docs/runtime.md's `DD-RUN` table.
+pub fn runtime_run_table() -> String {
+    rule_table(run_rules::ALL)
+}
+
+/// The whole of `docs/checks.md`.
+pub fn render() -> String {
+    let mut out = INTRO.replace("{MAX}", &DEFAULT_MAX_SECRET_FILE_BYTES.to_string());
+    out.push_str("\nCIS references are to the CIS Docker Benchmark v1.6.0.\n\n");
+    out.push_str(&rule_table(IMAGE_RULES));
     let _ = write!(
         out,
         "\n## Secret rules\n\n{} rules. Every secret rule refers to CIS 4.10 (secrets not stored in images). \
@@ -163,5 +272,15 @@ pub fn render() -> String {
             confirmation
         );
     }
+    let _ = write!(
+        out,
+        "\n## Container settings (DD-RUN)\n\n\
+         How a container runs, judged in manifests (`drydock audit manifest`: Kubernetes, compose, OCI \
+         runtime `config.json`) and in live containers (`drydock audit containers`). One table for both, \
+         so a setting has the same id everywhere; docs/runtime.md says how each format is read. \
+         A `-` means the format cannot express the setting (a pod spec has no pids limit) or, for live \
+         containers, that the setting only exists in manifests.\n\n{}",
+        run_table()
+    );
     out
 }
