@@ -474,3 +474,40 @@ fn registry_errors_name_the_registry_repository_and_code() {
         "{message}"
     );
 }
+
+/// distribution answers with absolute `Location`s; the spec allows relative ones, which a
+/// scripted server sends here. The requests must be HEAD, POST, then PUT to the session
+/// with `digest` added to its query.
+#[test]
+fn relative_upload_locations_are_followed() {
+    let server = FakeServer::start(|_, request| match request.method.as_str() {
+        "HEAD" => ok("404 Not Found", &[], b""),
+        "POST" => ok(
+            "202 Accepted",
+            &[("Location", "/v2/app/blobs/uploads/session-1?_state=abc".to_string())],
+            b"",
+        ),
+        "PUT" => ok("201 Created", &[], b""),
+        _ => ok("400 Bad Request", &[], b""),
+    });
+    let repo = repository(server.addr(), "app", None);
+    let blob = b"a small blob";
+    let digest = sha256_digest(blob);
+    repo.push_blob(&digest, blob).expect("a monolithic upload");
+    let requests = server.requests();
+    let seen: Vec<(String, String)> = requests.iter().map(|r| (r.method.clone(), r.target.clone())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("HEAD".to_string(), format!("/v2/app/blobs/{digest}")),
+            ("POST".to_string(), "/v2/app/blobs/uploads/".to_string()),
+            (
+                "PUT".to_string(),
+                format!("/v2/app/blobs/uploads/session-1?_state=abc&digest={digest}")
+            ),
+        ]
+    );
+    let put = &requests[2];
+    assert_eq!(put.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(put.header("content-length"), Some(blob.len().to_string().as_str()));
+}

@@ -141,13 +141,7 @@ impl RegistryRepository {
         let url = self.writer.url("blobs/uploads/");
         let response = self
             .writer
-            .request(
-                Method::Post,
-                &url,
-                &[("Content-Length", "0".into())],
-                &[],
-                &self.not_found_for(&what),
-            )
+            .request(Method::Post, &url, &[], &[], &self.not_found_for(&what))
             .map_err(self.doing(&format!("starting the upload of blob {digest}")))?;
         self.location(&response, &what)
     }
@@ -163,10 +157,8 @@ impl RegistryRepository {
         let separator = if session.contains('?') { '&' } else { '?' };
         let url = format!("{session}{separator}digest={digest}");
         let what = format!("blob {digest}");
-        let headers = [
-            ("Content-Type", "application/octet-stream".to_string()),
-            ("Content-Length", last.len().to_string()),
-        ];
+        // ureq sets Content-Length from the body.
+        let headers = [("Content-Type", "application/octet-stream".to_string())];
         let response = self
             .writer
             .request(Method::Put, &url, &headers, last, &self.not_found_for(&what))
@@ -248,7 +240,6 @@ impl RegistryRepository {
         let headers = [
             ("Content-Type", "application/octet-stream".to_string()),
             ("Content-Range", format!("{start}-{end}")),
-            ("Content-Length", chunk.len().to_string()),
         ];
         let what = format!("upload of blob {digest}");
         match self
@@ -297,10 +288,7 @@ impl RegistryRepository {
     fn put_manifest(&self, bytes: &[u8], media_type: &str, reference: &str) -> Result<bool> {
         let digest = sha256_digest(bytes);
         let what = format!("manifest {digest}");
-        let headers = [
-            ("Content-Type", media_type.to_string()),
-            ("Content-Length", bytes.len().to_string()),
-        ];
+        let headers = [("Content-Type", media_type.to_string())];
         let url = self.writer.url(&format!("manifests/{reference}"));
         let response = self
             .writer
@@ -440,13 +428,7 @@ impl Repository for RegistryRepository {
             .url(&format!("blobs/uploads/?mount={digest}&from={from_repository}"));
         let response = self
             .writer
-            .request(
-                Method::Post,
-                &url,
-                &[("Content-Length", "0".into())],
-                &[],
-                &self.not_found_for(&what),
-            )
+            .request(Method::Post, &url, &[], &[], &self.not_found_for(&what))
             .map_err(self.doing(&format!("mounting blob {digest} from {from_repository}")))?;
         if response.status().as_u16() == 201 {
             return Ok(true);
