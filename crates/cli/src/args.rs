@@ -58,6 +58,20 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run the OCI registry (Distribution Specification v1.1) until SIGTERM or SIGINT.
     Serve(ServeArgs),
+    /// Key pairs in cosign's format.
+    #[command(subcommand)]
+    Key(crate::trust::args::KeyCommand),
+    /// Sign an image's digest as cosign does (tag `sha256-<hex>.sig`, or an OCI referrer).
+    Sign(crate::trust::args::SignArgs),
+    /// Verify an image's cosign signatures with a public key; exits 1 when none is valid.
+    Verify(crate::trust::args::VerifyArgs),
+    /// Attach a signed in-toto attestation (SBOM, vulnerability scan, provenance, custom).
+    Attest(crate::trust::args::AttestArgs),
+    /// Verify an image's attestations with a public key; exits 1 when none is valid.
+    VerifyAttestation(crate::trust::args::VerifyAttestationArgs),
+    /// Store an SBOM or a scan report with an image, unsigned (information only).
+    #[command(subcommand)]
+    Attach(crate::trust::args::AttachCommand),
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod render;
 mod serve;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,12 @@ fn main() -> ExitCode {
         Command::Audit(audit) => commands::audit::run(&cli.global, audit),
         Command::Probe(probe) => commands::probe::run(&cli.global, probe),
         Command::Serve(serve) => serve::run(serve),
+        Command::Key(key) => trust::key(key),
+        Command::Sign(sign) => trust::sign_command(sign),
+        Command::Verify(verify) => trust::verify_command(verify),
+        Command::Attest(attest) => trust::attest_command(attest),
+        Command::VerifyAttestation(verify) => trust::verify_attestation_command(verify),
+        Command::Attach(attach) => trust::attach(attach),
     };
     match result {
         Ok(code) => code,
