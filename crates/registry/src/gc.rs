@@ -67,7 +67,7 @@ pub struct Report {
     pub blob_bytes: u64,
     /// Ids of the upload sessions.
     pub uploads: Vec<String>,
-    /// Staged objects with no session.
+    /// Objects with no record: staged chunks of no session, blobs of no blob record.
     pub orphaned_objects: Vec<String>,
 }
 
@@ -79,6 +79,7 @@ pub async fn collect(registry: &Registry, options: &Options) -> Result<Report> {
     sweep_manifests(registry, cutoff, options.dry_run, &mut report).await?;
     sweep_links(registry, cutoff, options.dry_run, &mut report).await?;
     sweep_blobs(registry, cutoff, options.dry_run, &mut report).await?;
+    sweep_unrecorded_objects(registry, cutoff, options.dry_run, &mut report).await?;
     let upload_cutoff = now - millis(options.upload_max_age);
     sweep_uploads(registry, upload_cutoff, options.dry_run, &mut report).await?;
     Ok(report)
@@ -230,6 +231,9 @@ async fn delete_manifest(registry: &Registry, repository: &str, digest: &str, cu
 }
 
 async fn sweep_links(registry: &Registry, cutoff: i64, dry_run: bool, report: &mut Report) -> Result<()> {
+    if dry_run {
+        return plan_links(registry, cutoff, report).await;
+    }
     let rows = sqlx::query(
         "SELECT l.repository, l.digest FROM repository_blobs l WHERE l.created_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.repository = l.repository AND r.child = l.digest) \
@@ -240,10 +244,34 @@ async fn sweep_links(registry: &Registry, cutoff: i64, dry_run: bool, report: &m
     .await?;
     for row in rows {
         let (repository, digest): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        if dry_run || delete_link(registry, &repository, &digest, cutoff).await? {
+        if delete_link(registry, &repository, &digest, cutoff).await? {
             report.links.push(format!("{repository}@{digest}"));
         }
     }
+    Ok(())
+}
+
+/// The links a real run would remove: those whose referencing manifests all go.
+async fn plan_links(registry: &Registry, cutoff: i64, report: &mut Report) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT l.repository, l.digest, r.manifest FROM repository_blobs l \
+         LEFT JOIN manifest_references r ON r.repository = l.repository AND r.child = l.digest \
+         WHERE l.created_at < $1",
+    )
+    .bind(cutoff)
+    .fetch_all(registry.meta.pool())
+    .await?;
+    let doomed: BTreeSet<&String> = report.manifests.iter().collect();
+    let mut links: BTreeMap<String, bool> = BTreeMap::new();
+    for row in rows {
+        let (repository, digest): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let manifest: Option<String> = row.try_get(2)?;
+        let goes = manifest.is_none_or(|m| doomed.contains(&format!("{repository}@{m}")));
+        *links.entry(format!("{repository}@{digest}")).or_insert(true) &= goes;
+    }
+    report
+        .links
+        .extend(links.into_iter().filter(|(_, goes)| *goes).map(|(link, _)| link));
     Ok(())
 }
 
@@ -317,6 +345,43 @@ async fn delete_blob(registry: &Registry, digest: &str, cutoff: i64) -> Result<b
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Blob objects with no record, older than the cutoff: left by an upload whose reservation
+/// outlived the grace period and was collected while its object was being written.
+async fn sweep_unrecorded_objects(registry: &Registry, cutoff: i64, dry_run: bool, report: &mut Report) -> Result<()> {
+    let store = registry.blobs.object_store();
+    let objects: Vec<object_store::ObjectMeta> = store.list(Some(&Path::from("blobs"))).try_collect().await?;
+    for object in objects {
+        if object.last_modified.timestamp_millis() >= cutoff {
+            continue;
+        }
+        let mut parts = object.location.parts().skip(1);
+        let (Some(algorithm), Some(_), Some(hex)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let digest = format!("{}:{}", algorithm.as_ref(), hex.as_ref());
+        if report.blobs.contains(&digest) {
+            continue;
+        }
+        let mut tx = registry.meta.begin_collect().await?;
+        let row = sqlx::query("SELECT COUNT(*) FROM blobs WHERE digest = $1")
+            .bind(&digest)
+            .fetch_one(&mut *tx)
+            .await?;
+        if row.try_get::<i64, _>(0)? > 0 {
+            continue;
+        }
+        if !dry_run {
+            match store.delete(&object.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        tx.commit().await?;
+        report.orphaned_objects.push(object.location.to_string());
+    }
+    Ok(())
 }
 
 async fn sweep_uploads(registry: &Registry, cutoff: i64, dry_run: bool, report: &mut Report) -> Result<()> {
