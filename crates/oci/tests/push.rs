@@ -511,3 +511,56 @@ fn relative_upload_locations_are_followed() {
     assert_eq!(put.header("content-type"), Some("application/octet-stream"));
     assert_eq!(put.header("content-length"), Some(blob.len().to_string().as_str()));
 }
+
+/// A chunk whose first try landed but whose answer was lost is re-sent by the retry and
+/// refused with 416; the upload's `Range` then shows it arrived, and the upload goes on.
+/// A real registry cannot be made to lose an answer, so a scripted one does.
+#[test]
+fn a_refused_resent_chunk_that_had_landed_is_not_sent_again() {
+    let session = "/v2/app/blobs/uploads/s1";
+    let server = FakeServer::start(move |_, request| {
+        let location = [("Location", session.to_string())];
+        match (request.method.as_str(), request.header("content-range")) {
+            ("HEAD", _) => ok("404 Not Found", &[], b""),
+            ("POST", _) => ok("202 Accepted", &location, b""),
+            ("PATCH", Some("0-1023")) => ok(
+                "202 Accepted",
+                &[("Location", session.to_string()), ("Range", "0-1023".to_string())],
+                b"",
+            ),
+            ("PATCH", _) => ok(
+                "416 Range Not Satisfiable",
+                &[],
+                br#"{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}"#,
+            ),
+            ("GET", _) => ok(
+                "204 No Content",
+                &[("Location", session.to_string()), ("Range", "0-2047".to_string())],
+                b"",
+            ),
+            ("PUT", _) => ok("201 Created", &[], b""),
+            _ => ok("400 Bad Request", &[], b""),
+        }
+    });
+    let repo = repository(server.addr(), "app", None).with_chunk_size(1024);
+    let blob = vec![7u8; 2048];
+    let digest = sha256_digest(&blob);
+    repo.push_blob(&digest, &blob).expect("the upload recovers");
+    let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["HEAD", "POST", "PATCH", "PATCH", "GET", "PUT"]);
+
+    // When the registry holds less than was sent, the upload fails and is cancelled.
+    let short = FakeServer::start(move |_, request| match request.method.as_str() {
+        "HEAD" => ok("404 Not Found", &[], b""),
+        "POST" => ok("202 Accepted", &[("Location", session.to_string())], b""),
+        "PATCH" => ok("416 Range Not Satisfiable", &[], b""),
+        "GET" => ok("204 No Content", &[("Range", "0-99".to_string())], b""),
+        "DELETE" => ok("204 No Content", &[], b""),
+        _ => ok("400 Bad Request", &[], b""),
+    });
+    let repo = repository(short.addr(), "app", None).with_chunk_size(1024);
+    let error = repo.push_blob(&digest, &blob).expect_err("a lost chunk");
+    assert!(error.to_string().contains("bytes 0-99"), "{error}");
+    let methods: Vec<String> = short.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods.last().map(String::as_str), Some("DELETE"), "{methods:?}");
+}

@@ -189,6 +189,21 @@ fn docker_archives_become_oci_manifests_with_their_layers_as_they_are() {
     assert_eq!(inspected["Digest"], report.digest.to_string());
 }
 
+#[test]
+fn oci_archives_copy_with_their_digests() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let layout = LayoutRepository::open(dir.path()).expect("opening");
+    let source: ImageRef = format!(
+        "oci-archive:{}:latest",
+        fixtures().join("distroless-style.oci.tar").display()
+    )
+    .parse()
+    .expect("a reference");
+    let report = copy(&source, &layout, "from-archive", &CopyOptions::default());
+    assert_eq!(report.digest, expected("distroless-style").manifest_digest);
+    assert_eq!(report.blobs_copied, 2);
+}
+
 /// A layout with an index of two platforms: debian-min as linux/amd64 and
 /// distroless-style as linux/arm64 (their configs do not matter for copying).
 fn multi_platform_layout(dir: &Path) -> (PathBuf, CopyReport, CopyReport, drydock_model::Digest) {

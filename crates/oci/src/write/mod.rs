@@ -118,8 +118,8 @@ impl std::fmt::Display for Reference {
 /// Every method is blocking and bounded: network waits have timeouts and retries as
 /// [`RegistryOptions`] say; nothing waits forever.
 pub trait Repository: Send + Sync {
-    /// `127.0.0.1:5000/team/app` for a registry (what cosign puts in `docker-reference`),
-    /// `oci:/abs/path` for a layout.
+    /// `127.0.0.1:5000/team/app` for a registry (what cosign puts in `docker-reference`:
+    /// Docker Hub is `index.docker.io/library/debian`), `oci:/abs/path` for a layout.
     fn name(&self) -> String;
 
     /// The descriptor a tag or digest points at, `None` when there is no such manifest.

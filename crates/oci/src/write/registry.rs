@@ -312,13 +312,15 @@ impl RegistryRepository {
 
     /// A repository's name without the registry, when `name` is one of this registry's.
     fn same_registry_repository<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(&self.registry)?.strip_prefix('/')
+        [self.registry.as_str(), cosign_registry_name(&self.registry)]
+            .iter()
+            .find_map(|registry| name.strip_prefix(registry)?.strip_prefix('/'))
     }
 }
 
 impl Repository for RegistryRepository {
     fn name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
+        format!("{}/{}", cosign_registry_name(&self.registry), self.repository)
     }
 
     fn resolve(&self, reference: &Reference) -> Result<Option<Descriptor>> {
@@ -516,6 +518,16 @@ impl Repository for RegistryRepository {
     }
 }
 
+/// The registry as go-containerregistry (and so cosign's `docker-reference`) names it:
+/// Docker Hub is `index.docker.io`.
+fn cosign_registry_name(registry: &str) -> &str {
+    if registry == crate::reference::DOCKER_HUB {
+        "index.docker.io"
+    } else {
+        registry
+    }
+}
+
 /// Reads until `buffer` is full or the stream ends; returns how much was read.
 fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
@@ -569,6 +581,23 @@ fn query_escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_hub_is_named_as_cosign_names_it() {
+        let hub = RegistryRepository::new(&RegistryRef::parse("alpine").unwrap(), RegistryOptions::default()).unwrap();
+        assert_eq!(hub.name(), "index.docker.io/library/alpine");
+        assert_eq!(
+            hub.same_registry_repository("docker.io/library/debian"),
+            Some("library/debian")
+        );
+        assert_eq!(hub.same_registry_repository("ghcr.io/library/debian"), None);
+        let local = RegistryRepository::new(
+            &RegistryRef::parse("127.0.0.1:5000/team/app:v1").unwrap(),
+            RegistryOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(local.name(), "127.0.0.1:5000/team/app");
+    }
 
     #[test]
     fn upload_ranges() {
