@@ -42,23 +42,16 @@ where
     E: std::fmt::Display,
 {
     let room = registry.limits.max_blob_size.saturating_sub(upload.size as u64);
+    if expected.is_some_and(|e| e > room) {
+        return Err(too_large(registry).into());
+    }
     let limit = expected.map_or(room, |e| e.min(room));
     let chunk = match registry.blobs.write_chunk(&upload.id, upload.size, body, limit).await {
         Ok(chunk) => chunk,
         Err(ChunkError::TooLarge { .. }) if expected.is_some_and(|e| e <= room) => {
             return Err(size_invalid("the body is longer than its Content-Range or Content-Length").into());
         }
-        Err(ChunkError::TooLarge { .. }) => {
-            return Err(ApiError::new(
-                ErrorCode::SizeInvalid,
-                format!(
-                    "the blob would exceed the registry's limit of {} bytes",
-                    registry.limits.max_blob_size
-                ),
-            )
-            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
-            .into());
-        }
+        Err(ChunkError::TooLarge { .. }) => return Err(too_large(registry).into()),
         Err(ChunkError::Body(error)) => {
             return Err(ApiError::new(
                 ErrorCode::BlobUploadInvalid,
@@ -131,6 +124,17 @@ pub fn upload_unknown() -> ApiError {
         ErrorCode::BlobUploadUnknown,
         "the upload session is unknown: finished, cancelled or never started",
     )
+}
+
+fn too_large(registry: &Registry) -> ApiError {
+    ApiError::new(
+        ErrorCode::SizeInvalid,
+        format!(
+            "the blob would exceed the registry's limit of {} bytes",
+            registry.limits.max_blob_size
+        ),
+    )
+    .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 fn size_invalid(message: &str) -> ApiError {

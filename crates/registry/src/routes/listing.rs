@@ -3,7 +3,7 @@
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::Response;
 
-use super::{Call, OCI_FILTERS_APPLIED, json_response, page_size};
+use super::{Call, OCI_FILTERS_APPLIED, json_response, page_size, text_param};
 use crate::Registry;
 use crate::access::Action;
 use crate::error::{ApiError, ErrorCode};
@@ -24,7 +24,7 @@ pub(super) async fn tags(registry: &Registry, call: &Call, name: &RepositoryName
         ));
     }
     let limit = page_size(call, PAGE_MAX)?;
-    let last = call.param("last").unwrap_or("");
+    let last = text_param(call, "last")?.unwrap_or("");
     let mut tags = if limit == 0 {
         Vec::new()
     } else {
@@ -42,7 +42,7 @@ pub(super) async fn tags(registry: &Registry, call: &Call, name: &RepositoryName
 pub(super) async fn catalog(registry: &Registry, call: &Call) -> Result<Response, ApiError> {
     registry.authorize(&call.headers, Action::Catalog, None).await?;
     let limit = page_size(call, PAGE_MAX)?;
-    let last = call.param("last").unwrap_or("");
+    let last = text_param(call, "last")?.unwrap_or("");
     let mut names = if limit == 0 {
         Vec::new()
     } else {
@@ -66,7 +66,7 @@ pub(super) async fn referrers(
         .authorize(&call.headers, Action::Pull, Some(name.as_str()))
         .await?;
     let subject = parse_digest(digest)?.to_string();
-    let artifact_type = call.param("artifactType").filter(|t| !t.is_empty());
+    let artifact_type = text_param(call, "artifactType")?.filter(|t| !t.is_empty());
     let found = registry.meta.referrers(name.as_str(), &subject, artifact_type).await?;
     let manifests: Vec<serde_json::Value> = found
         .into_iter()

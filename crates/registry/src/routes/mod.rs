@@ -43,7 +43,9 @@ pub fn router(registry: Arc<Registry>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::endpoint))
         .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(registry.clone(), crate::metrics::track))
         .layer(axum::middleware::from_fn(request_log))
         .with_state(registry)
 }
@@ -221,6 +223,19 @@ pub(crate) fn empty(status: StatusCode, headers: &[(HeaderName, String)]) -> Res
             .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
     response
+}
+
+/// A query parameter that will be compared with stored text: no control characters (a
+/// NUL byte cannot even be stored in PostgreSQL text).
+pub(crate) fn text_param<'a>(call: &'a Call, key: &str) -> Result<Option<&'a str>, ApiError> {
+    match call.param(key) {
+        Some(value) if value.chars().any(char::is_control) => Err(ApiError::new(
+            ErrorCode::Unsupported,
+            format!("`{key}` must not contain control characters"),
+        )
+        .with_status(StatusCode::BAD_REQUEST)),
+        other => Ok(other),
+    }
 }
 
 /// Page size from `n`: absent means up to `default`, otherwise capped at `default`.
