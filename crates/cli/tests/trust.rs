@@ -29,14 +29,23 @@ fn drydock(dir: &Path, args: &[&str]) -> Output {
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let output = drydock(dir, args);
-    assert!(output.status.success(), "drydock {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "drydock {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 /// Runs a command that must fail with exit 1 and returns its stderr.
 fn fails(dir: &Path, args: &[&str]) -> String {
     let output = drydock(dir, args);
-    assert_eq!(output.status.code(), Some(1), "drydock {args:?}: {}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "drydock {args:?}: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     String::from_utf8(output.stderr).unwrap()
 }
 
@@ -48,24 +57,35 @@ fn layout_with(dir: &Path, names: &[&str]) -> PathBuf {
     std::fs::create_dir_all(target.join("blobs/sha256")).unwrap();
     let copy = |digest: &str| {
         let hex = digest.trim_start_matches("sha256:");
-        std::fs::copy(source.join("blobs/sha256").join(hex), target.join("blobs/sha256").join(hex)).unwrap();
+        std::fs::copy(
+            source.join("blobs/sha256").join(hex),
+            target.join("blobs/sha256").join(hex),
+        )
+        .unwrap();
     };
     let mut manifests = Vec::new();
     for entry in index["manifests"].as_array().unwrap() {
-        let name = entry["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap();
+        let name = entry["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap();
         if !names.contains(&name) {
             continue;
         }
         let digest = entry["digest"].as_str().unwrap();
         copy(digest);
-        let manifest: Value = serde_json::from_slice(&std::fs::read(source.join("blobs/sha256").join(&digest[7..])).unwrap()).unwrap();
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(source.join("blobs/sha256").join(&digest[7..])).unwrap()).unwrap();
         copy(manifest["config"]["digest"].as_str().unwrap());
         for layer in manifest["layers"].as_array().unwrap() {
             copy(layer["digest"].as_str().unwrap());
         }
         manifests.push(entry.clone());
     }
-    std::fs::write(target.join("index.json"), serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap()).unwrap();
+    std::fs::write(
+        target.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap(),
+    )
+    .unwrap();
     std::fs::write(target.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     target
 }
@@ -88,8 +108,17 @@ fn digest_of(repository: &dyn Repository, tag: &str) -> drydock_model::Digest {
 
 /// Edits the first layer descriptor of the manifest tagged `tag` and pushes it back under
 /// `new_tag`; `payload` replaces the layer's blob when given.
-fn rewrite_layer(repository: &dyn Repository, tag: &str, new_tag: &str, edit: impl Fn(&mut Value), payload: Option<Vec<u8>>) {
-    let manifest = repository.fetch_manifest(&Reference::Tag(tag.into())).unwrap().expect("signature manifest");
+fn rewrite_layer(
+    repository: &dyn Repository,
+    tag: &str,
+    new_tag: &str,
+    edit: impl Fn(&mut Value),
+    payload: Option<Vec<u8>>,
+) {
+    let manifest = repository
+        .fetch_manifest(&Reference::Tag(tag.into()))
+        .unwrap()
+        .expect("signature manifest");
     let mut document: Value = serde_json::from_slice(&manifest.bytes).unwrap();
     let layer = &mut document["layers"][0];
     if let Some(bytes) = payload {
@@ -100,7 +129,11 @@ fn rewrite_layer(repository: &dyn Repository, tag: &str, new_tag: &str, edit: im
     }
     edit(layer);
     repository
-        .push_manifest(&serde_json::to_vec(&document).unwrap(), &manifest.media_type, Some(new_tag))
+        .push_manifest(
+            &serde_json::to_vec(&document).unwrap(),
+            &manifest.media_type,
+            Some(new_tag),
+        )
         .unwrap();
 }
 
@@ -116,13 +149,20 @@ fn layout_sign_verify_and_every_tamper_case() {
     let image = format!("oci:{}:distroless-style", layout.display());
     keys(dir, "release");
     keys(dir, "other");
-    ok(dir, &["sign", &image, "--key", "release.key", "-a", "team=core", "--referrers"]);
+    ok(
+        dir,
+        &["sign", &image, "--key", "release.key", "-a", "team=core", "--referrers"],
+    );
 
     let report = verify_json(dir, &image, "release.pub");
     let candidates = report["candidates"].as_array().unwrap();
     let schemes: Vec<&str> = candidates.iter().map(|c| c["scheme"].as_str().unwrap()).collect();
     assert_eq!(schemes, ["tag", "referrer"], "{report}");
-    assert!(candidates.iter().all(|c| c["verdict"] == "valid" && c["annotations"]["team"] == "core"));
+    assert!(
+        candidates
+            .iter()
+            .all(|c| c["verdict"] == "valid" && c["annotations"]["team"] == "core")
+    );
 
     // Wrong key.
     let error = fails(dir, &["verify", &image, "--key", "other.pub"]);
@@ -136,49 +176,104 @@ fn layout_sign_verify_and_every_tamper_case() {
         assert!(error.contains(expected), "expected `{expected}` in: {error}");
     };
     // Signing twice appends nothing new (same key, same payload, deterministic ECDSA).
-    let before = repository.fetch_manifest(&Reference::Tag(tag.clone())).unwrap().unwrap();
+    let before = repository
+        .fetch_manifest(&Reference::Tag(tag.clone()))
+        .unwrap()
+        .unwrap();
     ok(dir, &["sign", &image, "--key", "release.key", "-a", "team=core"]);
-    assert_eq!(repository.fetch_manifest(&Reference::Tag(tag.clone())).unwrap().unwrap().digest, before.digest);
+    assert_eq!(
+        repository
+            .fetch_manifest(&Reference::Tag(tag.clone()))
+            .unwrap()
+            .unwrap()
+            .digest,
+        before.digest
+    );
     // Keep only the tag scheme from here on, so each case has one candidate.
     let referrer_free = repository.referrers(&digest, None).unwrap();
     assert_eq!(referrer_free.len(), 1);
     let original = before.bytes.clone();
     let restore = || {
-        repository.push_manifest(&original, &before.media_type, Some(&tag)).unwrap();
+        repository
+            .push_manifest(&original, &before.media_type, Some(&tag))
+            .unwrap();
     };
     let index_path = layout.join("index.json");
     let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
-    index["manifests"].as_array_mut().unwrap().retain(|m| m.get("subject").is_none() && m["digest"] != json!(referrer_free[0].digest.to_string()));
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| m.get("subject").is_none() && m["digest"] != json!(referrer_free[0].digest.to_string()));
     std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
 
     // Signature bytes changed (still base64).
-    rewrite_layer(repository.as_ref(), &tag, &tag, |layer| {
-        let signature = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap().to_string();
-        let mut bytes = signature.into_bytes();
-        bytes[12] = if bytes[12] == b'A' { b'B' } else { b'A' };
-        layer["annotations"]["dev.cosignproject.cosign/signature"] = json!(String::from_utf8(bytes).unwrap());
-    }, None);
+    rewrite_layer(
+        repository.as_ref(),
+        &tag,
+        &tag,
+        |layer| {
+            let signature = layer["annotations"]["dev.cosignproject.cosign/signature"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let mut bytes = signature.into_bytes();
+            bytes[12] = if bytes[12] == b'A' { b'B' } else { b'A' };
+            layer["annotations"]["dev.cosignproject.cosign/signature"] = json!(String::from_utf8(bytes).unwrap());
+        },
+        None,
+    );
     verify_fails_with("does not match the payload");
     restore();
     // Truncated signature, non-base64 signature.
-    rewrite_layer(repository.as_ref(), &tag, &tag, |layer| {
-        let signature = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap().to_string();
-        layer["annotations"]["dev.cosignproject.cosign/signature"] = json!(signature[..40].to_string());
-    }, None);
+    rewrite_layer(
+        repository.as_ref(),
+        &tag,
+        &tag,
+        |layer| {
+            let signature = layer["annotations"]["dev.cosignproject.cosign/signature"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            layer["annotations"]["dev.cosignproject.cosign/signature"] = json!(signature[..40].to_string());
+        },
+        None,
+    );
     verify_fails_with("not an ASN.1 DER ECDSA signature");
     restore();
-    rewrite_layer(repository.as_ref(), &tag, &tag, |layer| layer["annotations"]["dev.cosignproject.cosign/signature"] = json!("not*base64"), None);
+    rewrite_layer(
+        repository.as_ref(),
+        &tag,
+        &tag,
+        |layer| layer["annotations"]["dev.cosignproject.cosign/signature"] = json!("not*base64"),
+        None,
+    );
     verify_fails_with("the signature is not base64");
     restore();
     // Payload changed: a new blob under the old signature.
-    let payload = repository.fetch_blob(&serde_json::from_slice::<Value>(&original).unwrap()["layers"][0]["digest"].as_str().unwrap().parse().unwrap(), 1 << 20).unwrap();
-    let changed = String::from_utf8(payload.clone()).unwrap().replace("core", "evil").into_bytes();
+    let payload = repository
+        .fetch_blob(
+            &serde_json::from_slice::<Value>(&original).unwrap()["layers"][0]["digest"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+            1 << 20,
+        )
+        .unwrap();
+    let changed = String::from_utf8(payload.clone())
+        .unwrap()
+        .replace("core", "evil")
+        .into_bytes();
     rewrite_layer(repository.as_ref(), &tag, &tag, |_| {}, Some(changed));
     verify_fails_with("does not match the payload");
     restore();
     // Payload bytes changed in place: the blob no longer matches its digest.
-    let payload_path = layout.join("blobs/sha256").join(&sha256_digest(&payload).hex().to_string());
-    std::fs::write(&payload_path, String::from_utf8(payload.clone()).unwrap().replace("core", "evil")).unwrap();
+    let payload_path = layout.join("blobs/sha256").join(sha256_digest(&payload).hex());
+    std::fs::write(
+        &payload_path,
+        String::from_utf8(payload.clone()).unwrap().replace("core", "evil"),
+    )
+    .unwrap();
     verify_fails_with("digest mismatch");
     std::fs::write(&payload_path, &payload).unwrap();
 
@@ -191,30 +286,65 @@ fn layout_sign_verify_and_every_tamper_case() {
     restore();
 
     // Manifest changed after signing: the tag now names another manifest.
-    let manifest = repository.fetch_manifest(&Reference::Digest(digest.clone())).unwrap().unwrap();
+    let manifest = repository
+        .fetch_manifest(&Reference::Digest(digest.clone()))
+        .unwrap()
+        .unwrap();
     let mut changed: Value = serde_json::from_slice(&manifest.bytes).unwrap();
     changed["annotations"] = json!({"changed": "after signing"});
     let changed_digest = repository
-        .push_manifest(&serde_json::to_vec(&changed).unwrap(), &manifest.media_type, Some("distroless-style"))
+        .push_manifest(
+            &serde_json::to_vec(&changed).unwrap(),
+            &manifest.media_type,
+            Some("distroless-style"),
+        )
         .unwrap();
     verify_fails_with("has no signatures");
     // ...and the old signature copied to the new digest's tag names the old digest.
-    repository.push_manifest(&original, &before.media_type, Some(&sig_tag(&changed_digest))).unwrap();
+    repository
+        .push_manifest(&original, &before.media_type, Some(&sig_tag(&changed_digest)))
+        .unwrap();
     verify_fails_with(&format!("it signs {digest}, the image is {changed_digest}"));
-    repository.push_manifest(&manifest.bytes, &manifest.media_type, Some("distroless-style")).unwrap();
+    repository
+        .push_manifest(&manifest.bytes, &manifest.media_type, Some("distroless-style"))
+        .unwrap();
     ok(dir, &["verify", &image, "--key", "release.pub"]);
 
     // A signature copied with the image into another repository (another layout).
     let copy = dir.join("copy");
-    assert!(Command::new("cp").arg("-r").arg(&layout).arg(&copy).status().unwrap().success());
-    let error = fails(dir, &["verify", &format!("oci:{}:distroless-style", copy.display()), "--key", "release.pub"]);
+    assert!(
+        Command::new("cp")
+            .arg("-r")
+            .arg(&layout)
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let error = fails(
+        dir,
+        &[
+            "verify",
+            &format!("oci:{}:distroless-style", copy.display()),
+            "--key",
+            "release.pub",
+        ],
+    );
     assert!(error.contains("made for another repository"), "{error}");
 
     // Malformed key files and a wrong password.
-    std::fs::write(dir.join("broken.key"), "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nnot base64!\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n").unwrap();
+    std::fs::write(
+        dir.join("broken.key"),
+        "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nnot base64!\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let error = fails(dir, &["sign", &image, "--key", "broken.key"]);
     assert!(error.contains("broken.key") && error.contains("not base64"), "{error}");
-    std::fs::write(dir.join("broken.pub"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").unwrap();
+    std::fs::write(
+        dir.join("broken.pub"),
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
     let error = fails(dir, &["verify", &image, "--key", "broken.pub"]);
     assert!(error.contains("not an ECDSA P-256 public key"), "{error}");
     let output = Command::new(cargo_bin("drydock"))
@@ -239,38 +369,141 @@ fn layout_attestations_and_trust_policy() {
     keys(dir, "release");
     keys(dir, "ci");
     std::fs::write(dir.join("scan.json"), SCAN_REPORT).unwrap();
-    std::fs::write(dir.join("bom.json"), r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#).unwrap();
+    std::fs::write(
+        dir.join("bom.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#,
+    )
+    .unwrap();
 
     ok(dir, &["sign", &image, "--key", "release.key"]);
-    ok(dir, &["attest", &image, "--type", "vuln", "--predicate", "scan.json", "--key", "ci.key"]);
-    ok(dir, &["attest", &image, "--type", "sbom", "--predicate", "bom.json", "--key", "ci.key", "--referrers"]);
-    let report: Value = serde_json::from_str(&ok(dir, &["verify-attestation", &image, "--key", "ci.pub", "--type", "vuln", "--format", "json"])).unwrap();
+    ok(
+        dir,
+        &[
+            "attest",
+            &image,
+            "--type",
+            "vuln",
+            "--predicate",
+            "scan.json",
+            "--key",
+            "ci.key",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "attest",
+            &image,
+            "--type",
+            "sbom",
+            "--predicate",
+            "bom.json",
+            "--key",
+            "ci.key",
+            "--referrers",
+        ],
+    );
+    let report: Value = serde_json::from_str(&ok(
+        dir,
+        &[
+            "verify-attestation",
+            &image,
+            "--key",
+            "ci.pub",
+            "--type",
+            "vuln",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
     let candidates = report["candidates"].as_array().unwrap();
     assert_eq!(candidates.len(), 1, "{report}");
-    assert_eq!(candidates[0]["predicate_type"], "https://cosign.sigstore.dev/attestation/vuln/v1");
-    let all: Value = serde_json::from_str(&ok(dir, &["verify-attestation", &image, "--key", "ci.pub", "--format", "json"])).unwrap();
-    assert_eq!(all["candidates"].as_array().unwrap().len(), 3, "sbom by tag and referrer, vuln by tag: {all}");
+    assert_eq!(
+        candidates[0]["predicate_type"],
+        "https://cosign.sigstore.dev/attestation/vuln/v1"
+    );
+    let all: Value = serde_json::from_str(&ok(
+        dir,
+        &["verify-attestation", &image, "--key", "ci.pub", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        all["candidates"].as_array().unwrap().len(),
+        3,
+        "sbom by tag and referrer, vuln by tag: {all}"
+    );
     let error = fails(dir, &["verify-attestation", &image, "--key", "release.pub"]);
     assert!(error.contains("does not match"), "{error}");
 
     // The stored envelope holds an in-toto v1 statement about this digest.
     let repository = open(&format!("oci:{}", layout.display()));
     let digest = digest_of(repository.as_ref(), "distroless-style");
-    let att = repository.fetch_manifest(&Reference::Tag(format!("sha256-{}.att", digest.hex()))).unwrap().unwrap();
+    let att = repository
+        .fetch_manifest(&Reference::Tag(format!("sha256-{}.att", digest.hex())))
+        .unwrap()
+        .unwrap();
     let att_doc: Value = serde_json::from_slice(&att.bytes).unwrap();
-    assert_eq!(att_doc["layers"][0]["mediaType"], "application/vnd.dsse.envelope.v1+json");
-    assert_eq!(att_doc["layers"][0]["annotations"]["predicateType"], "https://cosign.sigstore.dev/attestation/vuln/v1");
+    assert_eq!(
+        att_doc["layers"][0]["mediaType"],
+        "application/vnd.dsse.envelope.v1+json"
+    );
+    assert_eq!(
+        att_doc["layers"][0]["annotations"]["predicateType"],
+        "https://cosign.sigstore.dev/attestation/vuln/v1"
+    );
 
     // An envelope whose subject is another image, copied to this image's .att tag.
     let other_digest = digest_of(repository.as_ref(), "layers-whiteout");
-    ok(dir, &["attest", &other_image, "--type", "vuln", "--predicate", "scan.json", "--key", "ci.key"]);
-    let other_att = repository.fetch_manifest(&Reference::Tag(format!("sha256-{}.att", other_digest.hex()))).unwrap().unwrap();
-    repository.push_manifest(&other_att.bytes, &other_att.media_type, Some(&format!("sha256-{}.att", digest.hex()))).unwrap();
-    let report: Value = serde_json::from_str(&ok(dir, &["verify-attestation", &image, "--key", "ci.pub", "--format", "json"])).unwrap();
-    let rejected: Vec<&Value> = report["candidates"].as_array().unwrap().iter().filter(|c| c["verdict"] == "rejected").collect();
+    ok(
+        dir,
+        &[
+            "attest",
+            &other_image,
+            "--type",
+            "vuln",
+            "--predicate",
+            "scan.json",
+            "--key",
+            "ci.key",
+        ],
+    );
+    let other_att = repository
+        .fetch_manifest(&Reference::Tag(format!("sha256-{}.att", other_digest.hex())))
+        .unwrap()
+        .unwrap();
+    repository
+        .push_manifest(
+            &other_att.bytes,
+            &other_att.media_type,
+            Some(&format!("sha256-{}.att", digest.hex())),
+        )
+        .unwrap();
+    let report: Value = serde_json::from_str(&ok(
+        dir,
+        &["verify-attestation", &image, "--key", "ci.pub", "--format", "json"],
+    ))
+    .unwrap();
+    let rejected: Vec<&Value> = report["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "rejected")
+        .collect();
     assert_eq!(rejected.len(), 1, "{report}");
-    assert!(rejected[0]["reason"].as_str().unwrap().contains(&format!("about another image: its subject is {other_digest}")));
-    repository.push_manifest(&att.bytes, &att.media_type, Some(&format!("sha256-{}.att", digest.hex()))).unwrap();
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("about another image: its subject is {other_digest}"))
+    );
+    repository
+        .push_manifest(
+            &att.bytes,
+            &att.media_type,
+            Some(&format!("sha256-{}.att", digest.hex())),
+        )
+        .unwrap();
 
     // The policy: release must sign, ci must attest vuln, and the base must be trusted.
     // distroless-style's own layers serve as the trusted base (pinned by digest).
@@ -302,18 +535,34 @@ require_trusted_base = true
     assert_eq!(decision["checks"].as_array().unwrap().len(), 4, "{decision}");
 
     // A policy requiring a key that did not sign.
-    std::fs::write(dir.join("strict.toml"), policy.replace("signed_by = [\"release\"]", "signed_by = [\"release\", \"ci\"]")).unwrap();
+    std::fs::write(
+        dir.join("strict.toml"),
+        policy.replace("signed_by = [\"release\"]", "signed_by = [\"release\", \"ci\"]"),
+    )
+    .unwrap();
     let output = drydock(dir, &["policy", "check", &image, "--policy", "strict.toml"]);
     assert_eq!(output.status.code(), Some(1));
     let out = String::from_utf8(output.stdout).unwrap();
-    assert!(out.contains("decision: deny") && out.contains("no valid signature by `ci`"), "{out}");
+    assert!(
+        out.contains("decision: deny") && out.contains("no valid signature by `ci`"),
+        "{out}"
+    );
 
     // The other image: unsigned, no attestations of its own, another base.
     let output = drydock(dir, &["policy", "check", &other_image, "--format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     let decision: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let failed: Vec<&str> = decision["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).map(|c| c["check"].as_str().unwrap()).collect();
-    assert!(failed.contains(&"signed by `release`") && failed.contains(&"trusted base image"), "{decision}");
+    let failed: Vec<&str> = decision["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        failed.contains(&"signed by `release`") && failed.contains(&"trusted base image"),
+        "{decision}"
+    );
 }
 
 #[test]
@@ -324,33 +573,83 @@ fn registry_sign_verify_attest_and_copied_signature() {
     let dir = temp.path();
     keys(dir, "release");
     let image = format!("{}/team/app:v1", registry.addr());
-    ok(dir, &["sign", &image, "--key", "release.key", "--referrers", "-a", "build=42"]);
+    ok(
+        dir,
+        &["sign", &image, "--key", "release.key", "--referrers", "-a", "build=42"],
+    );
     let report = verify_json(dir, &image, "release.pub");
     let candidates = report["candidates"].as_array().unwrap();
-    assert_eq!(candidates.iter().map(|c| c["scheme"].as_str().unwrap()).collect::<Vec<_>>(), ["tag", "referrer"], "{report}");
-    assert!(candidates.iter().all(|c| c["verdict"] == "valid" && c["identity"] == json!(format!("{}/team/app", registry.addr()))));
+    assert_eq!(
+        candidates
+            .iter()
+            .map(|c| c["scheme"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["tag", "referrer"],
+        "{report}"
+    );
+    assert!(
+        candidates
+            .iter()
+            .all(|c| c["verdict"] == "valid" && c["identity"] == json!(format!("{}/team/app", registry.addr())))
+    );
 
     // The signature tag is what cosign would look for, readable by skopeo.
     let repository = open(&image);
     let digest = digest_of(repository.as_ref(), "v1");
-    let sig = registry.get_manifest("team/app", &sig_tag(&digest), "application/vnd.oci.image.manifest.v1+json");
+    let sig = registry.get_manifest(
+        "team/app",
+        &sig_tag(&digest),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
     let sig: Value = serde_json::from_slice(&sig).unwrap();
-    assert_eq!(sig["layers"][0]["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+    assert_eq!(
+        sig["layers"][0]["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
 
     std::fs::write(dir.join("scan.json"), SCAN_REPORT).unwrap();
-    ok(dir, &["attest", &image, "--type", "vuln", "--predicate", "scan.json", "--key", "release.key"]);
-    ok(dir, &["verify-attestation", &image, "--key", "release.pub", "--type", "vuln"]);
+    ok(
+        dir,
+        &[
+            "attest",
+            &image,
+            "--type",
+            "vuln",
+            "--predicate",
+            "scan.json",
+            "--key",
+            "release.key",
+        ],
+    );
+    ok(
+        dir,
+        &["verify-attestation", &image, "--key", "release.pub", "--type", "vuln"],
+    );
 
     // Image and signature copied to another repository: the signature names team/app.
     for tag in ["v1".to_string(), sig_tag(&digest)] {
         let status = Command::new("skopeo")
-            .args(["--insecure-policy", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"])
+            .args([
+                "--insecure-policy",
+                "copy",
+                "--quiet",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+            ])
             .arg(format!("docker://{}/team/app:{tag}", registry.addr()))
             .arg(format!("docker://{}/elsewhere/app:{tag}", registry.addr()))
             .status()
             .unwrap();
         assert!(status.success());
     }
-    let error = fails(dir, &["verify", &format!("{}/elsewhere/app:v1", registry.addr()), "--key", "release.pub"]);
+    let error = fails(
+        dir,
+        &[
+            "verify",
+            &format!("{}/elsewhere/app:v1", registry.addr()),
+            "--key",
+            "release.pub",
+        ],
+    );
     assert!(error.contains("made for another repository"), "{error}");
 }

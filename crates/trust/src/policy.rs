@@ -390,10 +390,10 @@ fn attestation_check(wanted: &str, keys: &[&String], attestations: &[Candidate])
 fn rejected_summary(candidates: &[Candidate]) -> String {
     let reasons: Vec<String> = candidates
         .iter()
-        .filter_map(|c| match &c.verdict {
-            crate::verify::Verdict::Rejected { reason, .. } => Some(format!("{}: {reason}", c.layer.short())),
+        .map(|c| match &c.verdict {
+            crate::verify::Verdict::Rejected { reason, .. } => format!("{}: {reason}", c.layer.short()),
             crate::verify::Verdict::Valid { key, .. } => {
-                Some(format!("{}: valid but signed by `{key}`", c.layer.short()))
+                format!("{}: valid but signed by `{key}`", c.layer.short())
             }
         })
         .collect();

@@ -266,10 +266,10 @@ fn fetch(subject: &Subject<'_>, digest: &Digest, max: u64) -> Result<Vec<u8>, St
         .map_err(|e| format!("its blob cannot be used: {e}"))
 }
 
-fn first_key_that_verifies<'k>(
-    keys: &'k [NamedKey],
+fn first_key_that_verifies(
+    keys: &[NamedKey],
     verify: impl Fn(&PublicKey) -> Result<(), SignatureFault>,
-) -> Result<&'k NamedKey, String> {
+) -> Result<&NamedKey, String> {
     let mut faults = Vec::new();
     for key in keys {
         match verify(&key.key) {
