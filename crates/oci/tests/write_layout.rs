@@ -149,6 +149,28 @@ fn blobs_are_never_written_outside_the_layout() {
 }
 
 #[test]
+fn a_manifest_needs_its_blobs_first() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let layout = LayoutRepository::open(dir.path()).expect("opening");
+    let config = sha256_digest(b"{}");
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": Descriptor::new("application/vnd.oci.image.config.v1+json", config.clone(), 2),
+        "layers": [],
+    }))
+    .expect("JSON");
+    let error = layout
+        .push_manifest(&manifest, "", Some("v1"))
+        .expect_err("the config is missing");
+    assert!(error.to_string().contains(&config.to_string()), "{error}");
+    assert!(layout.tags().expect("tags").is_empty());
+    layout.push_blob(&config, b"{}").expect("the config");
+    layout.push_manifest(&manifest, "", Some("v1")).expect("now it can go");
+    assert_eq!(layout.tags().expect("tags"), vec!["v1".to_string()]);
+}
+
+#[test]
 fn a_wrong_blob_leaves_nothing_behind() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let layout = LayoutRepository::open(dir.path()).expect("opening");

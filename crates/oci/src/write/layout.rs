@@ -232,6 +232,37 @@ impl LayoutRepository {
     }
 }
 
+impl LayoutRepository {
+    /// Refuses a manifest whose config, layers or (for an index) manifests are not stored
+    /// yet, as a registry does (`MANIFEST_BLOB_UNKNOWN`). A `subject` may be absent.
+    fn require_references(&self, bytes: &[u8], what: &str) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        struct References {
+            #[serde(default)]
+            config: Option<Descriptor>,
+            #[serde(default)]
+            layers: Vec<Descriptor>,
+            #[serde(default)]
+            manifests: Vec<Descriptor>,
+        }
+        let references: References = serde_json::from_slice(bytes).map_err(|e| OciError::invalid(what, e))?;
+        let all = references
+            .config
+            .iter()
+            .chain(&references.layers)
+            .chain(&references.manifests);
+        for descriptor in all {
+            if !self.blob_exists(&descriptor.digest)? {
+                return Err(OciError::NotFound {
+                    what: format!("blob {} that {what} references", descriptor.digest),
+                    detail: Some("push the blobs and child manifests before the manifest".into()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Repository for LayoutRepository {
     fn name(&self) -> String {
         let path = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
@@ -326,6 +357,7 @@ impl Repository for LayoutRepository {
             crate::reference::validate_tag(tag).map_err(|reason| OciError::invalid(&what, reason))?;
         }
         let referrer = as_referrer(bytes, media_type, &digest, &what)?;
+        self.require_references(bytes, &what)?;
         self.push_blob(&digest, bytes)?;
         let media_type = if media_type.is_empty() {
             declared_media_type(bytes).unwrap_or_default()
