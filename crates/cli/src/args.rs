@@ -56,6 +56,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Run inside a container: report its escape surface. Only reads; exploits nothing.
     Probe(ProbeArgs),
+    /// Custom Rego rules: the input document they see, and the rules a directory defines.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Run the OCI registry (Distribution Specification v1.1) until SIGTERM or SIGINT.
     Serve(ServeArgs),
     /// Key pairs in cosign's format.
@@ -200,6 +203,11 @@ pub struct ScanArgs {
     /// Secret-scanning allow-list (TOML or YAML: paths, rules, value patterns to accept).
     #[arg(long, value_name = "FILE")]
     pub secret_allow_list: Option<PathBuf>,
+    /// Also run the custom Rego image rules of every `*.rego` file under DIR (docs/policy.md).
+    /// Repeat for several directories.
+    /// Needs the misconfig scanner and an image target.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,6 +251,10 @@ pub struct LintArgs {
     /// (0: never fail on findings). Unreadable or invalid Dockerfiles exit with 2.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
+    /// Also run the custom Rego dockerfile rules of every `*.rego` file under DIR (docs/policy.md).
+    /// Repeat for several directories.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -312,6 +324,10 @@ pub struct AuditManifestArgs {
     /// files exit with 2.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub exit_code: u8,
+    /// Also run the custom Rego manifest rules of every `*.rego` file under DIR (docs/policy.md).
+    /// Repeat for several directories.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -515,4 +531,46 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Print the input document a policy sees for an image, a Dockerfile or a manifest.
+    Input(PolicyInputArgs),
+    /// Load policy directories and list their rules (a policy error exits non-zero).
+    Rules(PolicyRulesArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyInputKind {
+    /// A file named Dockerfile, Containerfile or *.Dockerfile is a Dockerfile, another
+    /// existing file a manifest, anything else an image reference.
+    Auto,
+    Image,
+    Dockerfile,
+    Manifest,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyInputArgs {
+    /// An image reference (as for `scan`), a Dockerfile, or a Kubernetes, compose or OCI
+    /// config.json file.
+    pub target: String,
+    #[arg(long, value_enum, default_value_t = PolicyInputKind::Auto)]
+    pub kind: PolicyInputKind,
+    /// For a manifest: print only the input of YAML document N (1-based) instead of an
+    /// array of every document's.
+    #[arg(long, value_name = "N")]
+    pub document: Option<usize>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyRulesArgs {
+    /// A directory of `*.rego` files (searched recursively). Repeat for several.
+    #[arg(long = "policy", value_name = "DIR", required = true)]
+    pub policy: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }

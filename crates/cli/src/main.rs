@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod policy;
 mod render;
 mod serve;
 mod trust;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Scan(scan) => commands::scan::run(&cli.global, scan),
         Command::Db(db) => commands::db::run(&cli.global, db),
         Command::Lint(lint) => commands::lint::run(&cli.global, lint),
+        Command::Policy(command) => policy::run(&cli.global, command),
         Command::Audit(audit) => commands::audit::run(&cli.global, audit),
         Command::Probe(probe) => commands::probe::run(&cli.global, probe),
         Command::Serve(serve) => serve::run(serve),

@@ -41,13 +41,19 @@ struct ManifestAudit {
 }
 
 fn manifest(args: &AuditManifestArgs) -> Result<ExitCode> {
+    let mut policies = crate::policy::load(&args.policy)?;
     let mut audits = Vec::new();
     for path in &args.files {
         match drydock_checks::workload::audit_file(path) {
-            Ok(findings) => audits.push(ManifestAudit {
-                path: path.display().to_string(),
-                findings,
-            }),
+            Ok(mut findings) => {
+                if let Some(set) = policies.as_mut() {
+                    findings.extend(manifest_policy_findings(set, path)?);
+                }
+                audits.push(ManifestAudit {
+                    path: path.display().to_string(),
+                    findings,
+                })
+            }
             Err(error) => {
                 eprintln!("drydock: {error}");
                 return Ok(ExitCode::from(2));
@@ -66,6 +72,16 @@ fn manifest(args: &AuditManifestArgs) -> Result<ExitCode> {
     write_stdout(&bytes)?;
     let any = audits.iter().any(|a| !a.findings.is_empty());
     Ok(exit_code(args.exit_code, any))
+}
+
+/// The custom policies' findings, each YAML document evaluated once.
+fn manifest_policy_findings(set: &mut drydock_checks::policy::PolicySet, path: &Path) -> Result<Vec<CheckFinding>> {
+    let bytes = crate::policy::read_manifest(path)?;
+    let mut findings = Vec::new();
+    for input in drydock_checks::policy::input::manifest(&path.display().to_string(), &bytes)? {
+        findings.extend(crate::policy::evaluate(set, &input)?);
+    }
+    Ok(findings)
 }
 
 fn manifest_table(audits: &[ManifestAudit]) -> String {
@@ -190,6 +206,7 @@ fn scan_images(
             show_suppressed: false,
             scanners: vec![Scanner::Vuln, Scanner::Secret],
             secret_allow_list: None,
+            policy: Vec::new(),
         };
         // One image that cannot be read (removed meanwhile, say) must not hide the audit.
         match super::scan::scan(global, &scan_args) {

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use drydock_checks::policy::{PolicyRule, input};
 use drydock_dockerfile::{Dockerfile, DockerfileError, LintConfig, rules};
 use drydock_model::{CheckFinding, Severity};
 use serde_json::{Value, json};
@@ -24,11 +25,17 @@ pub fn run(_global: &GlobalArgs, args: &LintArgs) -> Result<ExitCode> {
     for id in config.unknown_ids() {
         tracing::warn!("--ignore {id}: no drydock, hadolint or BuildKit rule has this id");
     }
+    let mut policies = crate::policy::load(&args.policy)?;
     let mut findings = Vec::new();
     let mut failed = Vec::new();
     for path in &args.files {
         match read(path) {
-            Ok(file) => findings.extend(drydock_dockerfile::lint(&file, &config)),
+            Ok(file) => {
+                findings.extend(drydock_dockerfile::lint(&file, &config));
+                if let Some(set) = policies.as_mut() {
+                    findings.extend(crate::policy::evaluate(set, &input::dockerfile(&file))?);
+                }
+            }
             Err(error) => {
                 eprintln!("drydock: error: {}", printable(&error.to_string()));
                 failed.push(error.to_string());
@@ -40,7 +47,7 @@ pub fn run(_global: &GlobalArgs, args: &LintArgs) -> Result<ExitCode> {
     let bytes = match args.format {
         LintFormat::Table => table(&findings, args.files.len()).into_bytes(),
         LintFormat::Json => json_document(&findings, &failed)?,
-        LintFormat::Sarif => sarif(&findings)?,
+        LintFormat::Sarif => sarif(&findings, policies.as_ref().map_or(&[], |set| set.rules()))?,
     };
     let mut out = std::io::stdout().lock();
     out.write_all(&bytes)
@@ -129,10 +136,12 @@ fn json_document(findings: &[CheckFinding], failed: &[String]) -> Result<Vec<u8>
     Ok(bytes)
 }
 
-/// SARIF 2.1.0 with every DD-DF rule in the driver and one result per finding.
-fn sarif(findings: &[CheckFinding]) -> Result<Vec<u8>> {
+/// SARIF 2.1.0 with every DD-DF rule and custom rule in the driver and one result per finding.
+fn sarif(findings: &[CheckFinding], custom: &[PolicyRule]) -> Result<Vec<u8>> {
     let all = rules::all();
-    let descriptors: Vec<Value> = all
+    let mut ids: Vec<&str> = all.iter().map(|rule| rule.info.id).collect();
+    ids.extend(custom.iter().map(|rule| rule.id.as_str()));
+    let mut descriptors: Vec<Value> = all
         .iter()
         .map(|rule| {
             json!({
@@ -145,10 +154,21 @@ fn sarif(findings: &[CheckFinding]) -> Result<Vec<u8>> {
             })
         })
         .collect();
+    descriptors.extend(custom.iter().map(|rule| {
+        json!({
+            "id": rule.id,
+            "name": rule.title,
+            "shortDescription": { "text": rule.title },
+            "fullDescription": { "text": rule.description },
+            "help": { "text": rule.remediation },
+            "defaultConfiguration": { "level": level(rule.severity) },
+            "properties": { "tags": ["dockerfile", "security", "custom-policy"], "package": rule.package },
+        })
+    }));
     let results: Vec<Value> = findings
         .iter()
         .map(|finding| {
-            let index = all.iter().position(|r| r.info.id == finding.rule);
+            let index = ids.iter().position(|id| *id == finding.rule);
             let mut region = serde_json::Map::new();
             region.insert("startLine".into(), json!(finding.location.line.unwrap_or(1).max(1)));
             if let Some(column) = finding.location.column {

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use drydock_advisory::suppress::{Suppressions, ignore, vex};
 use drydock_catalog::TargetKind;
 use drydock_catalog::sbom::Subject;
+use drydock_checks::policy::PolicySet;
 use drydock_checks::{AllowList, CheckOptions};
 use drydock_model::{
     CheckFinding, FindingKind, FixState, ImageDescription, Inventory, SCAN_REPORT_SCHEMA_VERSION, ScanReport,
@@ -78,7 +79,8 @@ pub(crate) fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ScanOutcome> 
         .transpose()?;
     let mut suppressions = load_suppressions(args)?;
     let checks = check_options(args)?;
-    let scanned = inventory_of(global, args, &checks)?;
+    let mut policies = policies_for(args)?;
+    let scanned = inventory_of(global, args, &checks, policies.as_mut())?;
     let now = drydock_model::time::now_seconds();
     let mut warnings = catalog_warnings(&scanned.inventory);
     let mut targets = Vec::new();
@@ -137,8 +139,32 @@ fn check_options(args: &ScanArgs) -> Result<CheckOptions> {
     })
 }
 
-/// One pass over the target: the catalogers and the checks' analyzers together.
-fn inventory_of(global: &GlobalArgs, args: &ScanArgs, checks: &CheckOptions) -> Result<Scanned> {
+/// `--policy`: custom rules run with the misconfig scanner, over images only. Loaded before
+/// the image is read, so a broken policy fails at once.
+fn policies_for(args: &ScanArgs) -> Result<Option<PolicySet>> {
+    if args.policy.is_empty() {
+        return Ok(None);
+    }
+    if !args.scanners.contains(&Scanner::Misconfig) {
+        bail!("--policy needs the misconfig scanner (add misconfig to --scanners)");
+    }
+    if ["fs:", "rootfs:", "sbom:"]
+        .iter()
+        .any(|prefix| args.target.starts_with(prefix))
+    {
+        bail!("--policy applies to images, not to `{}`", args.target);
+    }
+    crate::policy::load(&args.policy)
+}
+
+/// One pass over the target: the catalogers and the checks' analyzers together; then the
+/// custom policies, once, over what the pass found.
+fn inventory_of(
+    global: &GlobalArgs,
+    args: &ScanArgs,
+    checks: &CheckOptions,
+    policies: Option<&mut PolicySet>,
+) -> Result<Scanned> {
     if let Some(path) = args.target.strip_prefix("sbom:") {
         return sbom_inventory(&args.target, Path::new(path));
     }
@@ -155,7 +181,12 @@ fn inventory_of(global: &GlobalArgs, args: &ScanArgs, checks: &CheckOptions) -> 
     let scan = drydock_oci::scan(opened, &analyzers, &scan_options(global, &args.source))
         .map_err(|e| e.in_image(&args.target))?;
     let inventory = drydock_catalog::inventory(&scan);
-    let check_findings = drydock_checks::image_findings(&scan, &checks)?;
+    let mut check_findings = drydock_checks::image_findings(&scan, &checks)?;
+    if let Some(set) = policies.filter(|_| checks.misconfig) {
+        let evaluation = set.evaluate_image(&scan, &inventory, &checks.allow_list)?;
+        crate::policy::show_prints(&evaluation);
+        check_findings.extend(evaluation.findings);
+    }
     let subject = Subject::new(&args.target, &reference, &scan.description, kind);
     let image = (kind == TargetKind::Image).then_some(scan.description);
     Ok(Scanned {
