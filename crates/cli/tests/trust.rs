@@ -505,6 +505,22 @@ fn layout_attestations_and_trust_policy() {
         )
         .unwrap();
 
+    // Unsigned attachments: the SBOM under cosign's .sbom tag, the scan report as a referrer.
+    ok(dir, &["attach", "sbom", &image, "--file", "bom.json"]);
+    let sbom = repository
+        .fetch_manifest(&Reference::Tag(format!("sha256-{}.sbom", digest.hex())))
+        .unwrap()
+        .expect(".sbom tag");
+    let sbom: Value = serde_json::from_slice(&sbom.bytes).unwrap();
+    assert_eq!(sbom["layers"][0]["mediaType"], "application/vnd.cyclonedx+json");
+    ok(dir, &["attach", "scan", &image, "--file", "scan.json"]);
+    let scans = repository
+        .referrers(&digest, Some("application/vnd.drydock.scan.report.v1+json"))
+        .unwrap();
+    assert_eq!(scans.len(), 1);
+    let error = fails(dir, &["attach", "sbom", &image, "--file", "scan.json"]);
+    assert!(error.contains("neither a CycloneDX"), "{error}");
+
     // The policy: release must sign, ci must attest vuln, and the base must be trusted.
     // distroless-style's own layers serve as the trusted base (pinned by digest).
     let policy = format!(

@@ -56,7 +56,10 @@ fn key_generate(args: &KeyGenerateArgs) -> Result<ExitCode> {
 /// Writes a whole file next to its final name, then renames it into place.
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(".drydock-key-")
         .tempfile_in(dir)
@@ -64,8 +67,10 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     temp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("setting the mode of {}", path.display()))?;
-    temp.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
-    temp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -142,7 +147,9 @@ fn placement<'a>(resolved: &'a Resolved, identity: &Option<String>, storage: &St
     Placement {
         repository: resolved.repository.as_ref(),
         image: resolved.image.clone(),
-        identity: identity.clone().unwrap_or_else(|| default_identity(resolved.repository.as_ref())),
+        identity: identity
+            .clone()
+            .unwrap_or_else(|| default_identity(resolved.repository.as_ref())),
         tag: !storage.no_tag,
         referrer: storage.referrers,
         created: rfc3339(now_seconds()),
@@ -196,7 +203,9 @@ pub fn verify_command(args: &VerifyArgs) -> Result<ExitCode> {
 fn subject<'a>(resolved: &'a Resolved, identity: &Option<String>) -> Subject<'a> {
     Subject {
         repository: resolved.repository.as_ref(),
-        identity: identity.clone().unwrap_or_else(|| default_identity(resolved.repository.as_ref())),
+        identity: identity
+            .clone()
+            .unwrap_or_else(|| default_identity(resolved.repository.as_ref())),
         digest: resolved.image.digest.clone(),
     }
 }
@@ -221,7 +230,13 @@ fn report(resolved: &Resolved, noun: &str, candidates: &[Candidate], format: Out
                 table.set_header(["verdict", "scheme", "layer", "key / reason", "details"]);
                 for candidate in candidates {
                     let (verdict, why, details) = match &candidate.verdict {
-                        Verdict::Valid { key, identity, annotations, predicate_type, .. } => {
+                        Verdict::Valid {
+                            key,
+                            identity,
+                            annotations,
+                            predicate_type,
+                            ..
+                        } => {
                             let mut details = vec![format!("identity {identity}")];
                             details.extend(predicate_type.iter().map(|t| format!("predicate {t}")));
                             details.extend(annotations.iter().map(|(k, v)| format!("{k}={v}")));
@@ -230,7 +245,10 @@ fn report(resolved: &Resolved, noun: &str, candidates: &[Candidate], format: Out
                         Verdict::Rejected { reason, predicate_type } => (
                             "rejected",
                             reason.clone(),
-                            predicate_type.as_ref().map(|t| format!("predicate {t}")).unwrap_or_default(),
+                            predicate_type
+                                .as_ref()
+                                .map(|t| format!("predicate {t}"))
+                                .unwrap_or_default(),
                         ),
                     };
                     table.add_row([
@@ -311,8 +329,7 @@ pub fn attach(command: &AttachCommand) -> Result<ExitCode> {
     };
     let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let what = args.file.display().to_string();
-    let document: serde_json::Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("{what} is not JSON"))?;
+    let document: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{what} is not JSON"))?;
     let (media_type, tag_suffix) = if is_sbom {
         if document.get("bomFormat").and_then(|v| v.as_str()) == Some("CycloneDX") {
             ("application/vnd.cyclonedx+json", Some("sbom"))
@@ -369,18 +386,27 @@ pub fn policy_check(args: &PolicyCheckArgs) -> Result<ExitCode> {
             println!("decision: {}", if decision.allowed { "allow" } else { "deny" });
         }
     }
-    Ok(if decision.allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn resolve_with(image: &str, options: &RegistryOptions) -> Result<Resolved> {
     let target = open_repository(image, options)?;
-    let reference = target
-        .reference
-        .ok_or_else(|| anyhow!("{image}: name the image with :TAG or @DIGEST"))?;
-    let descriptor = target
-        .repository
-        .resolve(&reference)?
-        .ok_or_else(|| anyhow!("{image}: no such image ({reference} is not in {})", target.repository.name()))?;
+    let reference = match target.reference {
+        Some(reference) => reference,
+        // A registry reference without tag names `latest`, as everywhere in drydock.
+        None if !image.starts_with("oci:") => drydock_oci::write::Reference::Tag("latest".into()),
+        None => bail!("{image}: name the image in the layout with :TAG or @DIGEST"),
+    };
+    let descriptor = target.repository.resolve(&reference)?.ok_or_else(|| {
+        anyhow!(
+            "{image}: no such image ({reference} is not in {})",
+            target.repository.name()
+        )
+    })?;
     Ok(Resolved {
         repository: target.repository,
         image: descriptor,

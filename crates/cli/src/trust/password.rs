@@ -63,14 +63,20 @@ impl EchoOff {
         // SAFETY: `termios` is plain data; tcgetattr fills it for a valid open descriptor.
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
         if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
-            bail!("the terminal's settings cannot be read: {}", std::io::Error::last_os_error());
+            bail!(
+                "the terminal's settings cannot be read: {}",
+                std::io::Error::last_os_error()
+            );
         }
         let mut quiet = saved;
         quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
         quiet.c_lflag |= libc::ICANON;
         // SAFETY: as above; `quiet` is a copy of valid settings with echo cleared.
         if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
-            bail!("terminal echo cannot be turned off: {}", std::io::Error::last_os_error());
+            bail!(
+                "terminal echo cannot be turned off: {}",
+                std::io::Error::last_os_error()
+            );
         }
         Ok(EchoOff { fd, saved })
     }
