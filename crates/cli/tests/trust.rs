@@ -564,6 +564,59 @@ require_trusted_base = true
         "{out}"
     );
 
+    // The base trusted by signature instead of by digest: signed by release, not by ci.
+    let by_signature = policy.replace(&format!("digest = \"{digest}\""), "signed_by = [\"release\"]");
+    std::fs::write(dir.join("signed-base.toml"), &by_signature).unwrap();
+    let decision: Value = serde_json::from_str(&ok(
+        dir,
+        &[
+            "policy",
+            "check",
+            &image,
+            "--policy",
+            "signed-base.toml",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    assert!(
+        decision["checks"][3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("trusted by signature of `release`"),
+        "{decision}"
+    );
+    std::fs::write(
+        dir.join("ci-base.toml"),
+        by_signature.replace(
+            "signed_by = [\"release\"]\n\n[[rules]]",
+            "signed_by = [\"ci\"]\n\n[[rules]]",
+        ),
+    )
+    .unwrap();
+    let output = drydock(
+        dir,
+        &[
+            "policy",
+            "check",
+            &image,
+            "--policy",
+            "ci-base.toml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let decision: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        decision["checks"][3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("is not trusted: oci:layout:distroless-style has no valid signature by `ci`"),
+        "{decision}"
+    );
+
     // The other image: unsigned, no attestations of its own, another base.
     let output = drydock(dir, &["policy", "check", &other_image, "--format", "json"]);
     assert_eq!(output.status.code(), Some(1));
