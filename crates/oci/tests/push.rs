@@ -564,3 +564,67 @@ fn a_refused_resent_chunk_that_had_landed_is_not_sent_again() {
     let methods: Vec<String> = short.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods.last().map(String::as_str), Some("DELETE"), "{methods:?}");
 }
+
+/// A registry with the referrers API (docker-registry 2.8 has none, so a scripted one):
+/// its answer is used as is when it says it filtered, filtered here when it did not, and a
+/// push it answers with `OCI-Subject` updates no tag-schema index.
+#[test]
+fn the_referrers_api_is_used_when_the_registry_has_it() {
+    let subject = sha256_digest(b"the image");
+    let sbom = Descriptor {
+        artifact_type: Some("application/spdx+json".into()),
+        ..Descriptor::new(OCI_MANIFEST, sha256_digest(b"sbom"), 10)
+    };
+    let sig = Descriptor {
+        artifact_type: Some(SIG_TYPE.into()),
+        ..Descriptor::new(OCI_MANIFEST, sha256_digest(b"sig"), 10)
+    };
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [sbom, sig],
+    }))
+    .expect("JSON");
+    let filtered_answer =
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [sig]})).expect("JSON");
+    let server = FakeServer::start(move |_, request| {
+        let json = [("Content-Type", "application/vnd.oci.image.index.v1+json".to_string())];
+        if request.method == "PUT" {
+            return ok("201 Created", &[("OCI-Subject", subject_text.clone())], b"");
+        }
+        if request.target.contains("artifactType=application%2Fvnd.dev.cosign") {
+            let headers = [json[0].clone(), ("OCI-Filters-Applied", "artifactType".to_string())];
+            return ok("200 OK", &headers, &filtered_answer);
+        }
+        ok("200 OK", &json, &index)
+    });
+    let repo = repository(server.addr(), "app", None);
+    assert_eq!(repo.referrers(&subject, None).expect("all").len(), 2);
+    let only_sig = repo.referrers(&subject, Some(SIG_TYPE)).expect("signatures");
+    assert_eq!(
+        only_sig.iter().map(|d| &d.digest).collect::<Vec<_>>(),
+        vec![&sha256_digest(b"sig")]
+    );
+    // This answer ignored the filter (no OCI-Filters-Applied): drydock filters.
+    let only_sbom = repo.referrers(&subject, Some("application/spdx+json")).expect("SBOMs");
+    assert_eq!(
+        only_sbom.iter().map(|d| &d.digest).collect::<Vec<_>>(),
+        vec![&sha256_digest(b"sbom")]
+    );
+
+    let before = server.requests().len();
+    let referrer = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": Descriptor::new(SIG_TYPE, sha256_digest(b"{}"), 2),
+        "layers": [],
+        "subject": Descriptor::new(OCI_MANIFEST, subject.clone(), 9),
+    }))
+    .expect("JSON");
+    repo.push_manifest(&referrer, OCI_MANIFEST, None)
+        .expect("pushing a referrer");
+    let after: Vec<String> = server.requests()[before..].iter().map(|r| r.method.clone()).collect();
+    assert_eq!(after, ["PUT"], "only the manifest itself is pushed");
+    let expected_target = format!("/v2/app/referrers/{subject}");
+    assert!(server.requests().iter().any(|r| r.target == expected_target));
+}
