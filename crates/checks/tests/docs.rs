@@ -99,3 +99,27 @@ fn run_scopes_match_the_manifest_audit() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// docs/policy.md shows every example policy exactly as examples/policies ships it.
+#[test]
+fn policy_md_shows_the_example_policies() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/policy.md")).unwrap();
+    let mut count = 0;
+    for kind in ["image", "kubernetes", "dockerfile"] {
+        for entry in std::fs::read_dir(root.join("examples/policies").join(kind)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = format!(
+                "examples/policies/{kind}/{}",
+                path.file_name().unwrap().to_string_lossy()
+            );
+            assert!(
+                doc.contains(&format!("`{name}`:\n\n```rego\n{text}```")),
+                "{name} differs in docs/policy.md"
+            );
+            count += 1;
+        }
+    }
+    assert_eq!(count, 5);
+}

@@ -530,3 +530,38 @@ fn bad_policies_fail_clearly() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("misconfig"));
 }
+
+/// docs/policy.md shows real inputs: what `drydock policy input` prints for three fixtures.
+#[test]
+fn policy_md_example_inputs_are_current() {
+    let path = root().join("docs/policy.md");
+    let on_disk = std::fs::read_to_string(&path).unwrap();
+    let mut rendered = on_disk.clone();
+    for (section, args) in [
+        ("image input", vec!["oci:tests/fixtures/images/oci:distroless-style"]),
+        (
+            "dockerfile input",
+            vec!["tests/fixtures/policies/inputs/approved.Dockerfile"],
+        ),
+        (
+            "manifest input",
+            vec!["--document", "1", "tests/fixtures/policies/inputs/deployment-team.yaml"],
+        ),
+    ] {
+        let mut command = vec!["policy", "input"];
+        command.extend(args);
+        let output = drydock(&command);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let block = format!("```json\n{}```\n", String::from_utf8(output.stdout).unwrap());
+        rendered = drydock_checks::docs::replace_section(&rendered, section, &block)
+            .unwrap_or_else(|| panic!("docs/policy.md has no `{section}` markers"));
+    }
+    if std::env::var_os("DRYDOCK_BLESS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+        return;
+    }
+    assert!(
+        on_disk == rendered,
+        "docs/policy.md's example inputs are out of date: run `DRYDOCK_BLESS=1 cargo nextest run -p drydock policy_md`"
+    );
+}
