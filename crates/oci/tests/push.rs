@@ -587,6 +587,7 @@ fn the_referrers_api_is_used_when_the_registry_has_it() {
     .expect("JSON");
     let filtered_answer =
         serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [sig]})).expect("JSON");
+    let subject_text = subject.to_string();
     let server = FakeServer::start(move |_, request| {
         let json = [("Content-Type", "application/vnd.oci.image.index.v1+json".to_string())];
         if request.method == "PUT" {
