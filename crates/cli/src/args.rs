@@ -61,6 +61,9 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Run the OCI registry (Distribution Specification v1.1) until SIGTERM or SIGINT.
     Serve(ServeArgs),
+    /// Administer a `drydock serve` registry's stores directly (no server needed).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Key pairs in cosign's format.
     #[command(subcommand)]
     Key(crate::trust::args::KeyCommand),
@@ -328,6 +331,46 @@ pub struct AuditManifestArgs {
     /// Repeat for several directories.
     #[arg(long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCommand {
+    /// Remove manifests no tag or kept referrer reaches, blobs no manifest uses, and
+    /// abandoned uploads. Safe while the registry serves pushes.
+    Gc(RegistryGcArgs),
+}
+
+/// Where a registry's stores are: the same settings `drydock serve` takes (S3 blob storage
+/// from the configuration file or DRYDOCK_REGISTRY_S3_* variables).
+#[derive(Args, Debug)]
+pub struct RegistryStoreArgs {
+    /// The registry's TOML configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The registry's data directory [default: $XDG_DATA_HOME/drydock/registry].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The registry's PostgreSQL metadata: postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RegistryGcArgs {
+    #[command(flatten)]
+    pub stores: RegistryStoreArgs,
+    /// Report what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep anything created or linked more recently than this (30s, 15m, 1h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::registry_gc::parse_duration)]
+    pub grace: std::time::Duration,
+    /// Abandon upload sessions idle for longer than this.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = crate::registry_gc::parse_duration)]
+    pub upload_max_age: std::time::Duration,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

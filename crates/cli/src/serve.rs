@@ -72,7 +72,7 @@ async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
 }
 
 /// `$XDG_DATA_HOME/drydock/registry`, else `~/.local/share/drydock/registry`.
-fn default_data_dir() -> PathBuf {
+pub(crate) fn default_data_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

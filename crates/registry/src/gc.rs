@@ -55,7 +55,7 @@ impl Default for Options {
 }
 
 /// What a collection removed (or, in a dry run, would remove).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Report {
     /// `repository@digest` of each manifest.
     pub manifests: Vec<String>,

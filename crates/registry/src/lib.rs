@@ -19,6 +19,7 @@ pub mod error;
 pub mod gc;
 pub mod manifest;
 pub mod meta;
+pub mod metrics;
 pub mod names;
 pub mod routes;
 pub mod s3;
@@ -57,6 +58,8 @@ pub struct Registry {
     pub meta: meta::Metadata,
     pub blobs: storage::BlobStore,
     pub limits: Limits,
+    /// Request counts, latencies and bytes for `/metrics`.
+    pub metrics: metrics::Metrics,
     authorizer: Arc<dyn Authorizer>,
     events: Arc<dyn EventSink>,
 }
@@ -68,6 +71,7 @@ impl Registry {
             meta,
             blobs,
             limits,
+            metrics: metrics::Metrics::default(),
             authorizer: Arc::new(access::AllowAll),
             events: Arc::new(access::LogEvents),
         }
