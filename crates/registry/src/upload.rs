@@ -93,7 +93,13 @@ where
 /// mismatch the session and its chunks are deleted and nothing becomes visible.
 pub async fn commit(registry: &Registry, upload: &Upload, digest: &Digest) -> Result<u64, ApiError> {
     registry.meta.reserve_blob(&digest.to_string()).await?;
-    match registry.blobs.commit(&upload.chunks, digest).await? {
+    let outcome = match registry.blobs.commit(&upload.chunks, digest).await {
+        Ok(outcome) => outcome,
+        // A concurrent PUT on the same session already moved its chunks.
+        Err(crate::Error::Storage(object_store::Error::NotFound { .. })) => return Err(upload_unknown()),
+        Err(error) => return Err(error.into()),
+    };
+    match outcome {
         Commit::Mismatch { actual } => {
             registry.meta.delete_upload(&upload.id).await?;
             registry.blobs.discard(&upload.chunks).await;
