@@ -17,9 +17,12 @@ on_both_databases!(
     shutdown_lets_uploads_finish
 );
 
+/// Every (action, repository) the authorizer was asked about.
+type Asked = Arc<Mutex<Vec<(Action, Option<String>)>>>;
+
 /// Pull for anyone; push only with `Authorization: Bearer writer`; delete for nobody.
 struct TestPolicy {
-    seen: Arc<Mutex<Vec<(Action, Option<String>)>>>,
+    seen: Asked,
 }
 
 impl Authorizer for TestPolicy {
