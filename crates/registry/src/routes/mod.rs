@@ -45,7 +45,10 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::endpoint))
         .fallback(dispatch)
-        .layer(axum::middleware::from_fn_with_state(registry.clone(), crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            registry.clone(),
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::from_fn(request_log))
         .with_state(registry)
 }
