@@ -37,6 +37,11 @@ install_system_packages() {
 
 install_rust_tools() {
   command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+  # The registry's S3 tests run against s3s-fs, a real S3-compatible server (filesystem
+  # backed): about 6 minutes to build on 2 cores, cached in ~/.cargo/bin afterwards.
+  # 0.14.1 is the newest that builds with Rust 1.95 (0.17 needs 1.96); see docs/decisions.md.
+  command -v s3s-fs >/dev/null || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/s3s-fs" ] \
+    || cargo install --locked s3s-fs --version 0.14.1 --features binary
 }
 
 # The SBOM tests validate against the official CycloneDX and SPDX JSON schemas with
