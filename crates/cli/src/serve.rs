@@ -42,7 +42,6 @@ fn settings(args: &ServeArgs) -> anyhow::Result<drydock_registry::Settings> {
             allow_http: args.s3_allow_http.then_some(true),
             ..Default::default()
         },
-        ..Config::default()
     };
     Ok(file
         .overridden_by(env)
