@@ -17,6 +17,10 @@ use tokio_rustls::server::TlsStream;
 use crate::Registry;
 use crate::error::{Error, Result};
 
+/// How long requests in flight may take to finish once shutdown is asked for: a stalled
+/// client must not keep the process alive forever.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
+
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,11 +54,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let app = crate::routes::router(registry.clone());
-    let result = match tls {
-        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+    let (signalled, signal_seen) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let serving: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
+        None => Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await }),
         Some(config) => {
             let listener = TlsListener::spawn(listener, TlsAcceptor::from(config))?;
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await })
+        }
+    };
+    let grace_over = async move {
+        match signal_seen.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        result = serving => result,
+        () = grace_over => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still in flight after the shutdown grace period; stopping anyway");
+            Ok(())
         }
     };
     registry.meta.close().await;
