@@ -27,15 +27,20 @@ const DENY: &str = "deny";
 const WARN: &str = "warn";
 const METADATA_NAMES: [&str; 2] = ["metadata", "__rego_metadata__"];
 
+/// The engine's time limit per evaluation, checked every 1024 steps.
+pub(crate) fn timer(limit: Duration) -> ExecutionTimerConfig {
+    ExecutionTimerConfig {
+        limit,
+        check_interval: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
+    }
+}
+
 /// Every `*.rego` file under `dirs` (recursively, in path order), parsed and validated.
 pub fn load(dirs: &[PathBuf]) -> Result<PolicySet, PolicyError> {
     let mut engine = Engine::new();
     engine.set_strict_builtin_errors(true);
     engine.set_gather_prints(true);
-    engine.set_execution_timer_config(ExecutionTimerConfig {
-        limit: EVALUATION_TIME_LIMIT,
-        check_interval: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
-    });
+    engine.set_execution_timer_config(timer(EVALUATION_TIME_LIMIT));
     let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for dir in dirs {
         let files = rego_files(dir)?;

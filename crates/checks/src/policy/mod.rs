@@ -133,6 +133,12 @@ impl PolicySet {
         &self.rules
     }
 
+    /// How long one evaluation of one rule over one input may take (default
+    /// [`EVALUATION_TIME_LIMIT`]); past it the evaluation fails with an error.
+    pub fn set_time_limit(&mut self, limit: std::time::Duration) {
+        self.engine.set_execution_timer_config(load::timer(limit));
+    }
+
     /// Whether any rule applies to inputs of `kind`.
     pub fn applies_to(&self, kind: InputKind) -> bool {
         self.rules.iter().any(|r| r.applies_to.contains(&kind))

@@ -262,6 +262,16 @@ fn rules_see_only_their_kind() {
 }
 
 #[test]
+fn a_rule_that_runs_too_long_is_stopped() {
+    let body = "deny contains \"never\" if {\n  some x in numbers.range(1, 3000000)\n  x < 0\n}";
+    let (_dir, set) = load_one(&[("slow.rego", &image_rule(body))]);
+    let mut set = set.unwrap();
+    set.set_time_limit(std::time::Duration::from_millis(1));
+    let error = set.evaluate(&image_input(json!({}))).unwrap_err().to_string();
+    assert!(error.contains("time limit") && error.contains("slow.rego"), "{error}");
+}
+
+#[test]
 fn prints_are_collected() {
     let (_dir, set) = load_one(&[(
         "p.rego",
