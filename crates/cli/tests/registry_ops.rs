@@ -557,7 +557,9 @@ fn metrics_count_routes_bytes_and_storage() {
     let client = Client::new(&server.base);
     let content = bytes(4, 12_345);
     let digest = client.push_blob("ops/metrics", &content).unwrap();
-    assert_eq!(client.get(&format!("/v2/ops/metrics/blobs/{digest}")).status(), 200);
+    let pulled = client.get(&format!("/v2/ops/metrics/blobs/{digest}"));
+    assert_eq!(pulled.status(), 200);
+    assert_eq!(read_body(pulled), content);
     assert_eq!(client.get("/v2/ops/metrics/manifests/missing").status(), 404);
     let response = client.get("/metrics");
     assert_eq!(response.status(), 200);
