@@ -25,6 +25,11 @@ pub enum Error {
     Io { context: String, source: std::io::Error },
     #[error("metadata database holds a value the registry cannot read: {0}")]
     Corrupt(String),
+    /// An account, project, member or robot request that cannot be done as asked.
+    #[error("{0}")]
+    Account(String),
+    #[error("cryptography: {0}")]
+    Crypto(String),
 }
 
 impl Error {

@@ -177,6 +177,11 @@ pub const TABLE: &[Grant] = &[
 ];
 
 impl Permission {
+    /// Every permission, in the table's order.
+    pub fn all() -> impl Iterator<Item = Permission> {
+        TABLE.iter().map(|grant| grant.permission)
+    }
+
     /// Its row of the table.
     pub fn grant(self) -> &'static Grant {
         TABLE.iter().find(|grant| grant.permission == self).unwrap_or(&TABLE[0])

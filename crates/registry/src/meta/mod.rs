@@ -36,7 +36,7 @@ impl Backend {
         }
     }
 
-    fn begin_write(self) -> &'static str {
+    pub(crate) fn begin_write(self) -> &'static str {
         match self {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
