@@ -529,6 +529,10 @@ fn bad_policies_fail_clearly() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("misconfig"));
+    // Usage is checked before the database or the target is opened.
+    let output = drydock(&["scan", "fs:examples", "--policy", &examples()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--policy applies to images"));
 }
 
 /// docs/policy.md shows real inputs: what `drydock policy input` prints for three fixtures.

@@ -73,13 +73,13 @@ pub(crate) struct ScanOutcome {
 
 /// Scans `args.target` as the arguments say, without rendering anything.
 pub(crate) fn scan(global: &GlobalArgs, args: &ScanArgs) -> Result<ScanOutcome> {
+    let mut policies = policies_for(args)?;
     let vulnerabilities = args.scanners.contains(&Scanner::Vuln);
     let database = vulnerabilities
         .then(|| open_database(global, &args.database))
         .transpose()?;
     let mut suppressions = load_suppressions(args)?;
     let checks = check_options(args)?;
-    let mut policies = policies_for(args)?;
     let scanned = inventory_of(global, args, &checks, policies.as_mut())?;
     let now = drydock_model::time::now_seconds();
     let mut warnings = catalog_warnings(&scanned.inventory);
