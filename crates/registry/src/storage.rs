@@ -29,6 +29,9 @@ use crate::meta::Chunk;
 const PART_SIZE: usize = 8 * 1024 * 1024;
 /// Parts in flight at once per write.
 const PARTS_IN_FLIGHT: usize = 2;
+/// How long an upload body may send nothing before the request is dropped: a stalled
+/// client must not hold a connection and a staged object forever.
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Why a chunk was not stored. Nothing is left behind in either case.
 #[derive(Debug)]
@@ -218,7 +221,17 @@ where
 {
     let mut hasher = sha2::Sha256::new();
     let mut size = 0u64;
-    while let Some(frame) = body.next().await {
+    loop {
+        let frame = match tokio::time::timeout(BODY_IDLE_TIMEOUT, body.next()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(ChunkError::Body(format!(
+                    "no data for {} seconds",
+                    BODY_IDLE_TIMEOUT.as_secs()
+                )));
+            }
+        };
         let bytes = frame.map_err(|e| ChunkError::Body(e.to_string()))?;
         size += bytes.len() as u64;
         if size > limit {

@@ -6,6 +6,9 @@ use axum::response::Response;
 
 use super::{Call, DOCKER_CONTENT_DIGEST, OCI_SUBJECT, empty};
 use crate::Registry;
+
+/// How long a manifest body (at most a few MiB) may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 use crate::access::{Action, EventKind};
 use crate::error::{ApiError, ErrorCode};
 use crate::manifest;
@@ -81,7 +84,19 @@ pub(super) async fn put(
         .await?;
     let reference = Reference::parse(reference)?;
     let limit = registry.limits.max_manifest_size;
-    let content = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let content = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(content)) => content,
+        Ok(Err(_)) => return Err(too_large(limit)),
+        Err(_) => {
+            return Err(ApiError::new(
+                ErrorCode::ManifestInvalid,
+                format!(
+                    "the manifest body did not arrive within {} seconds",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            ));
+        }
+    };
     let info = manifest::validate(&content, call.header(header::CONTENT_TYPE))?;
     let digest = content_digest(&reference, &content)?;
     let tag = match &reference {
