@@ -63,6 +63,8 @@ pub struct Registry {
     pub metrics: metrics::Metrics,
     authorizer: Arc<dyn Authorizer>,
     events: Arc<dyn EventSink>,
+    /// Routes served beside the registry's (the token endpoint), by path.
+    services: Vec<(&'static str, axum::Router)>,
 }
 
 impl Registry {
@@ -75,6 +77,7 @@ impl Registry {
             metrics: metrics::Metrics::default(),
             authorizer: Arc::new(access::AllowAll),
             events: Arc::new(access::LogEvents),
+            services: Vec::new(),
         }
     }
 
@@ -86,6 +89,16 @@ impl Registry {
     pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
         self.events = events;
         self
+    }
+
+    /// Serves `router` at `path` beside the registry (behind the same request log).
+    pub fn with_service(mut self, path: &'static str, router: axum::Router) -> Self {
+        self.services.push((path, router));
+        self
+    }
+
+    pub(crate) fn services(&self) -> &[(&'static str, axum::Router)] {
+        &self.services
     }
 
     /// Asks the authorizer; a refusal becomes the protocol's 401 or 403.

@@ -629,6 +629,14 @@ impl Accounts {
 
     // Decisions.
 
+    pub async fn repository_exists(&self, name: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) FROM repositories WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
     /// Everything `who` (none: anonymous) may do in `project`, from the permission table.
     /// A project that does not exist grants nothing but to a system administrator.
     pub async fn project_permissions(&self, who: Option<&Identity>, project: &str) -> Result<BTreeSet<Permission>> {

@@ -40,7 +40,11 @@ pub struct RequestId(pub String);
 
 /// The router for a registry.
 pub fn router(registry: Arc<Registry>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    for (path, service) in registry.services() {
+        router = router.route_service(path, service.clone());
+    }
+    router
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::endpoint))
