@@ -722,3 +722,32 @@ fn registry_sign_verify_attest_and_copied_signature() {
     );
     assert!(error.contains("made for another repository"), "{error}");
 }
+
+/// Without DRYDOCK_PASSWORD the password is asked on the terminal (twice for a new key);
+/// `script` gives drydock a pseudo-terminal and types the answers.
+#[test]
+fn passwords_are_asked_on_the_terminal() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let command = format!(
+        "{} key generate --output-key-prefix tty",
+        cargo_bin("drydock").display()
+    );
+    // `timeout`: a prompt that lost the typed answer would otherwise wait forever.
+    let mut child = Command::new("timeout")
+        .current_dir(dir)
+        .env_remove("DRYDOCK_PASSWORD")
+        .args(["60", "script", "-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"typed secret\ntyped secret\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Enter password for private key again"));
+    // The key opens with what was typed, and not with anything else.
+    let text = std::fs::read_to_string(dir.join("tty.key")).unwrap();
+    drydock_trust::PrivateKey::from_encrypted_pem(&text, b"typed secret", "tty.key").unwrap();
+    assert!(drydock_trust::PrivateKey::from_encrypted_pem(&text, b"", "tty.key").is_err());
+}

@@ -72,7 +72,7 @@ impl EchoOff {
         quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
         quiet.c_lflag |= libc::ICANON;
         // SAFETY: as above; `quiet` is a copy of valid settings with echo cleared.
-        if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
             bail!(
                 "terminal echo cannot be turned off: {}",
                 std::io::Error::last_os_error()
@@ -86,7 +86,7 @@ impl Drop for EchoOff {
     fn drop(&mut self) {
         // SAFETY: restores the settings read in `new` on the same descriptor.
         unsafe {
-            libc::tcsetattr(self.fd, libc::TCSAFLUSH, &self.saved);
+            libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved);
         }
     }
 }
