@@ -582,6 +582,9 @@ pub enum PolicyCommand {
     Input(PolicyInputArgs),
     /// Load policy directories and list their rules (a policy error exits non-zero).
     Rules(PolicyRulesArgs),
+    /// Judge an image by a trust policy (signatures, attestations, base image) and explain
+    /// each decision; exits 1 on deny.
+    Check(crate::trust::args::PolicyCheckArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub fn run(global: &GlobalArgs, command: &PolicyCommand) -> Result<ExitCode> {
     match command {
         PolicyCommand::Input(args) => input(global, args),
         PolicyCommand::Rules(args) => rules(args),
+        PolicyCommand::Check(args) => crate::trust::policy_check(args),
     }
 }
 

@@ -155,7 +155,6 @@ pub struct AttachArgs {
     pub registry: RegistryArgs,
 }
 
-#[allow(dead_code)]
 #[derive(Args, Debug)]
 pub struct PolicyCheckArgs {
     pub image: String,

@@ -355,7 +355,6 @@ pub fn attach(command: &AttachCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(dead_code)] // `drydock policy check`: wired when the `policy` command group lands
 pub fn policy_check(args: &PolicyCheckArgs) -> Result<ExitCode> {
     let policy = Policy::load(&args.policy)?;
     let options = registry_options(&args.registry)?;
