@@ -111,3 +111,88 @@ macro_rules! on_both_databases_async {
         }
     };
 }
+
+/// A registry with token authentication on a fresh database, served over loopback HTTP from
+/// its own tokio runtime; [`AuthServer::block_on`] runs setup (accounts) on that runtime.
+pub struct AuthServer {
+    pub base: String,
+    pub agent: ureq::Agent,
+    pub accounts: drydock_registry::auth::accounts::Accounts,
+    runtime: Option<tokio::runtime::Runtime>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    db: Option<TestDb>,
+    _blob_dir: tempfile::TempDir,
+}
+
+impl AuthServer {
+    pub fn start(db: Db) -> AuthServer {
+        use drydock_registry::auth::service::{TOKEN_PATH, TokenService, TokenSettings};
+        use drydock_registry::auth::token::TokenKey;
+
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let test_db = runtime.block_on(TestDb::open(db));
+        let accounts = drydock_registry::auth::accounts::Accounts::new(&test_db.meta);
+        let service = TokenService::new(
+            accounts.clone(),
+            TokenKey::generate().unwrap(),
+            TokenSettings::default(),
+        );
+        let blob_dir = tempfile::tempdir().unwrap();
+        let blobs = drydock_registry::storage::BlobStore::local(blob_dir.path()).unwrap();
+        let registry = drydock_registry::Registry::new(test_db.meta.clone(), blobs, Default::default())
+            .with_authorizer(service.authorizer())
+            .with_service(TOKEN_PATH, service.router());
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let address = listener.local_addr().unwrap();
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(drydock_registry::server::serve(
+            std::sync::Arc::new(registry),
+            listener,
+            None,
+            async {
+                let _ = stop.await;
+            },
+        ));
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build();
+        AuthServer {
+            base: format!("http://{address}"),
+            agent: ureq::Agent::new_with_config(config),
+            accounts,
+            runtime: Some(runtime),
+            shutdown: Some(shutdown),
+            db: Some(test_db),
+            _blob_dir: blob_dir,
+        }
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.as_ref().unwrap().block_on(future)
+    }
+
+    pub fn db(&self) -> &TestDb {
+        self.db.as_ref().unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let (Some(runtime), Some(db)) = (self.runtime.take(), self.db.take()) {
+            runtime.block_on(db.close());
+            runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+        }
+    }
+}
