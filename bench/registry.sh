@@ -132,12 +132,13 @@ peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
 seconds_of() { local start=$1 end; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
 
-# Best push and pull seconds of PUSH_RUNS runs (a fresh repository each run).
+# Best push and pull seconds of PUSH_RUNS runs, each of its own image (different random
+# layers: skopeo remembers where it pushed a blob and would mount it instead of uploading).
 push_pull() {
   local name=$1 port=$2 best_push=999999 best_pull=999999 run start t
   for run in $(seq 1 "$PUSH_RUNS"); do
     start=$(date +%s.%N)
-    skopeo copy -q --dest-tls-verify=false "oci:$WORK/image:big" "docker://127.0.0.1:$port/bench/big$run:1" >&2
+    skopeo copy -q --dest-tls-verify=false "oci:$WORK/image$run:big" "docker://127.0.0.1:$port/bench/big$run:1" >&2
     t=$(seconds_of "$start")
     best_push=$(echo "if ($t < $best_push) $t else $best_push" | bc -l)
     rm -rf "$WORK/pulled"
@@ -177,9 +178,9 @@ to_ms() {
 ensure_tools
 command -v bc >/dev/null || { echo "registry bench: needs bc" >&2; exit 1; }
 DRYDOCK_BIN=$(drydock_binary)
-log "image: ${IMAGE_MB} MiB in 4 layers"
-make_image "$WORK/image"
-MB=$(du -sm "$WORK/image/blobs" | cut -f1)
+log "images: $PUSH_RUNS of ${IMAGE_MB} MiB in 4 layers"
+for run in $(seq 1 "$PUSH_RUNS"); do make_image "$WORK/image$run"; done
+MB=$(du -sm "$WORK/image1/blobs" | cut -f1)
 
 declare -A PUSH PULL RPS P50 P99 RSS
 for server in drydock reference; do

@@ -364,12 +364,12 @@ async fn sweep_unrecorded_objects(registry: &Registry, cutoff: i64, dry_run: boo
         if report.blobs.contains(&digest) {
             continue;
         }
+        // Most objects have a record: look without the lock first, then re-check under it.
+        if blob_recorded(registry.meta.pool(), &digest).await? {
+            continue;
+        }
         let mut tx = registry.meta.begin_collect().await?;
-        let row = sqlx::query("SELECT COUNT(*) FROM blobs WHERE digest = $1")
-            .bind(&digest)
-            .fetch_one(&mut *tx)
-            .await?;
-        if row.try_get::<i64, _>(0)? > 0 {
+        if blob_recorded(&mut *tx, &digest).await? {
             continue;
         }
         if !dry_run {
@@ -382,6 +382,17 @@ async fn sweep_unrecorded_objects(registry: &Registry, cutoff: i64, dry_run: boo
         report.orphaned_objects.push(object.location.to_string());
     }
     Ok(())
+}
+
+async fn blob_recorded<'e, E>(executor: E, digest: &str) -> Result<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT COUNT(*) FROM blobs WHERE digest = $1")
+        .bind(digest)
+        .fetch_one(executor)
+        .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
 }
 
 async fn sweep_uploads(registry: &Registry, cutoff: i64, dry_run: bool, report: &mut Report) -> Result<()> {

@@ -27,6 +27,8 @@ use crate::meta::Chunk;
 
 /// Parts are buffered up to this size before they go to the store (S3's minimum is 5 MiB).
 const PART_SIZE: usize = 8 * 1024 * 1024;
+/// The local filesystem has no minimum: smaller parts keep a server's memory small.
+const LOCAL_PART_SIZE: usize = 1024 * 1024;
 /// Parts in flight at once per write.
 const PARTS_IN_FLIGHT: usize = 2;
 /// How long an upload body may send nothing before the request is dropped: a stalled
@@ -64,18 +66,26 @@ pub enum Commit {
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Bytes buffered per multipart part.
+    part_size: usize,
 }
 
 impl BlobStore {
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        BlobStore { store }
+        BlobStore {
+            store,
+            part_size: PART_SIZE,
+        }
     }
 
     /// A store in a local directory, created when missing.
     pub fn local(dir: &FsPath) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating blob directory {}", dir.display()), e))?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
-        Ok(BlobStore::new(Arc::new(store)))
+        Ok(BlobStore {
+            store: Arc::new(store),
+            part_size: LOCAL_PART_SIZE,
+        })
     }
 
     pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
@@ -104,7 +114,7 @@ impl BlobStore {
         let object = format!("uploads/{upload_id}/{position:020}-{}", crate::random_id());
         let path = Path::from(object.as_str());
         let upload = self.store.put_multipart(&path).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         match copy_hashing(body, &mut writer, limit).await {
             Ok((0, _)) => {
                 writer.abort().await?;
@@ -155,7 +165,7 @@ impl BlobStore {
             return Ok(Commit::Stored { size: 0 });
         }
         let upload = self.store.put_multipart(target).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         for chunk in chunks {
             let mut stream = self.store.get(&Path::from(chunk.object.as_str())).await?.into_stream();
             while let Some(bytes) = stream.next().await {
