@@ -14,6 +14,7 @@
 //! with its code, never a panic.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -209,6 +209,16 @@ impl TokenKey {
         &self.kid
     }
 
+    /// An ES256 signature (`r || s`) over `message`.
+    pub fn sign_bytes(&self, message: &[u8]) -> Vec<u8> {
+        let signature: Signature = self.signing.sign(message);
+        signature.to_bytes().to_vec()
+    }
+
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
+        Signature::from_slice(signature).is_ok_and(|signature| self.verifying.verify(message, &signature).is_ok())
+    }
+
     pub fn sign(&self, claims: &Claims) -> Result<String> {
         let header = Header {
             alg: "ES256".into(),

@@ -12,7 +12,11 @@ use super::{Backend, now_millis};
 use crate::error::{Error, Result};
 
 /// The migrations, in order. Never edit one that has shipped: add another.
-const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL), (2, crate::auth::accounts::SCHEMA)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, INITIAL),
+    (2, crate::auth::accounts::SCHEMA),
+    (3, crate::audit::SCHEMA),
+];
 
 const INITIAL: &str = "
 CREATE TABLE repositories (

@@ -118,6 +118,8 @@ pub struct AuthServer {
     pub base: String,
     pub agent: ureq::Agent,
     pub accounts: drydock_registry::auth::accounts::Accounts,
+    pub audit: drydock_registry::audit::AuditLog,
+    pub audit_sink: drydock_registry::audit::AuditSink,
     runtime: Option<tokio::runtime::Runtime>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     db: Option<TestDb>,
@@ -136,15 +138,23 @@ impl AuthServer {
             .unwrap();
         let test_db = runtime.block_on(TestDb::open(db));
         let accounts = drydock_registry::auth::accounts::Accounts::new(&test_db.meta);
-        let service = TokenService::new(
+        let key = TokenKey::generate().unwrap();
+        let audit = drydock_registry::audit::AuditLog::new(&test_db.meta, std::sync::Arc::new(key.clone()));
+        let audit_sink = {
+            let _entered = runtime.enter();
+            drydock_registry::audit::AuditSink::spawn(audit.clone())
+        };
+        let service = TokenService::with_logins(
             accounts.clone(),
-            TokenKey::generate().unwrap(),
+            key,
             TokenSettings::default(),
+            std::sync::Arc::new(audit_sink.clone()),
         );
         let blob_dir = tempfile::tempdir().unwrap();
         let blobs = drydock_registry::storage::BlobStore::local(blob_dir.path()).unwrap();
         let registry = drydock_registry::Registry::new(test_db.meta.clone(), blobs, Default::default())
             .with_authorizer(service.authorizer())
+            .with_events(std::sync::Arc::new(audit_sink.clone()))
             .with_service(TOKEN_PATH, service.router());
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let address = listener.local_addr().unwrap();
@@ -165,6 +175,8 @@ impl AuthServer {
             base: format!("http://{address}"),
             agent: ureq::Agent::new_with_config(config),
             accounts,
+            audit,
+            audit_sink,
             runtime: Some(runtime),
             shutdown: Some(shutdown),
             db: Some(test_db),
