@@ -29,6 +29,8 @@ use crate::meta::Chunk;
 const PART_SIZE: usize = 8 * 1024 * 1024;
 /// The local filesystem has no minimum: smaller parts keep a server's memory small.
 const LOCAL_PART_SIZE: usize = 1024 * 1024;
+/// Bytes per read from the local filesystem.
+const LOCAL_READ_SIZE: usize = 256 * 1024;
 /// Parts in flight at once per write.
 const PARTS_IN_FLIGHT: usize = 2;
 /// How long an upload body may send nothing before the request is dropped: a stalled
@@ -82,6 +84,8 @@ impl BlobStore {
     pub fn local(dir: &FsPath) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating blob directory {}", dir.display()), e))?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        // Reads come in 8 KiB pieces, each a blocking-pool hop, unless re-chunked.
+        let store = object_store::chunked::ChunkedStore::new(Arc::new(store), LOCAL_READ_SIZE);
         Ok(BlobStore {
             store: Arc::new(store),
             part_size: LOCAL_PART_SIZE,
