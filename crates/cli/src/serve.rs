@@ -42,6 +42,7 @@ fn settings(args: &ServeArgs) -> anyhow::Result<drydock_registry::Settings> {
             allow_http: args.s3_allow_http.then_some(true),
             ..Default::default()
         },
+        auth: Default::default(),
     };
     Ok(file
         .overridden_by(env)
@@ -54,7 +55,12 @@ async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
         Some((cert, key)) => Some(server::tls_config(cert, key)?),
         None => None,
     };
-    let registry = Arc::new(server::open(&settings).await?);
+    let admin_password = std::env::var("DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(drydock_registry::s3::Secret::new);
+    let registry = server::open(&settings).await?;
+    let registry = Arc::new(drydock_registry::auth::setup::secure(registry, &settings.auth, admin_password).await?);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;

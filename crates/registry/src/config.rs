@@ -35,6 +35,9 @@ pub struct Config {
     pub max_blob_size: Option<u64>,
     #[serde(default)]
     pub s3: crate::s3::S3Config,
+    /// Token authentication, the audit trail's key and the first administrator.
+    #[serde(default)]
+    pub auth: crate::auth::setup::AuthConfig,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             tls_key: get("TLS_KEY").map(PathBuf::from),
             max_blob_size,
             s3: crate::s3::S3Config::from_env(&var)?,
+            auth: crate::auth::setup::AuthConfig::from_env(&var)?,
         })
     }
 
@@ -76,6 +80,7 @@ impl Config {
             tls_key: over.tls_key.or(self.tls_key),
             max_blob_size: over.max_blob_size.or(self.max_blob_size),
             s3: self.s3.overridden_by(over.s3),
+            auth: self.auth.overridden_by(over.auth),
         }
     }
 
@@ -110,8 +115,10 @@ impl Config {
         } else {
             None
         };
+        let auth = self.auth.resolve(&data, tls.is_some())?;
         Ok(Settings {
             s3,
+            auth,
             listen,
             blob_dir: data.join("blobs"),
             data,
@@ -134,6 +141,7 @@ pub struct Settings {
     pub limits: crate::Limits,
     /// Blobs in this S3 bucket instead of `blob_dir`.
     pub s3: Option<crate::s3::S3Settings>,
+    pub auth: crate::auth::setup::AuthSettings,
 }
 
 impl Settings {

@@ -15,7 +15,12 @@ use drydock_registry::s3::Secret;
 fn entry(n: usize) -> NewEntry {
     NewEntry {
         actor: format!("user{}", n % 3),
-        action: if n.is_multiple_of(2) { "push-manifest" } else { "delete-tag" }.into(),
+        action: if n.is_multiple_of(2) {
+            "push-manifest"
+        } else {
+            "delete-tag"
+        }
+        .into(),
         repository: format!("team/app{}", n % 2),
         digest: format!("sha256:{n:064x}"),
         tag: format!("v{n}"),

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod docs;
 pub mod permissions;
 pub mod service;
+pub mod setup;
 pub mod token;
 
 pub use permissions::{Permission, Role, Scope};

@@ -35,7 +35,7 @@ use crate::s3::Secret;
 pub const TOKEN_PATH: &str = "/auth/token";
 
 /// How tokens are issued and checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSettings {
     /// The `iss` of every token.
     pub issuer: String,
