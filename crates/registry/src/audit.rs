@@ -22,6 +22,7 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::access::{Event, EventKind, EventSink};
+use crate::auth::service::LoginSink as _;
 use crate::auth::token::TokenKey;
 use crate::error::{Error, Result};
 use crate::meta::{Backend, Metadata, now_millis};
@@ -597,6 +598,7 @@ impl EventSink for AuditSink {
 
 impl crate::auth::service::LoginSink for AuditSink {
     fn login(&self, event: crate::auth::service::LoginEvent) {
+        crate::auth::service::LogLogins.login(event.clone());
         self.record_entry(NewEntry {
             actor: event.account,
             action: "login".into(),

@@ -1,0 +1,142 @@
+//! `drydock serve` with token authentication against real clients: the first administrator
+//! from configuration, `skopeo login` (refused with a wrong password), `skopeo copy` pushing
+//! and pulling with the token, anonymous access to the private project denied, and no
+//! credential ever in the server's log. The server runs as the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use assert_cmd::cargo::cargo_bin;
+
+const PASSWORD: &str = "serve-auth test passphrase";
+
+struct Served {
+    child: Child,
+    address: String,
+    log: Arc<Mutex<String>>,
+    data: tempfile::TempDir,
+}
+
+impl Served {
+    fn start() -> Served {
+        let data = tempfile::tempdir().unwrap();
+        let password_file = data.path().join("admin-password");
+        std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+        let mut child = Command::new(cargo_bin("drydock"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data.path().join("registry"))
+            .env_remove("DRYDOCK_REGISTRY_DATABASE_URL")
+            .env("DRYDOCK_REGISTRY_AUTH_ENABLED", "true")
+            .env("DRYDOCK_REGISTRY_AUTH_ADMIN_USER", "admin")
+            .env("DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD_FILE", &password_file)
+            .env("DRYDOCK_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run drydock serve");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        let log = Arc::new(Mutex::new(String::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push_str(&line);
+                kept.lock().unwrap().push('\n');
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = sender.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                }
+            }
+        });
+        let address = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("drydock serve did not say where it listens");
+        Served {
+            child,
+            address,
+            log,
+            data,
+        }
+    }
+
+    fn skopeo(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write as _;
+        let mut child = Command::new("skopeo")
+            .args(args)
+            .env("REGISTRY_AUTH_FILE", self.data.path().join("auth.json"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run skopeo (scripts/test.sh installs it)");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images")
+}
+
+#[test]
+fn skopeo_logs_in_and_copies_with_tokens() {
+    let served = Served::start();
+    let registry = served.address.clone();
+    let login = |password: &str| {
+        let args = [
+            "login",
+            "--tls-verify=false",
+            "-u",
+            "admin",
+            "--password-stdin",
+            &registry,
+        ];
+        served.skopeo(&args, &format!("{password}\n"))
+    };
+    let refused = login("not the password");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid username/password"));
+    let logged_in = login(PASSWORD);
+    assert!(
+        logged_in.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logged_in.stderr)
+    );
+
+    let source = format!("oci:{}:distroless-style", fixtures().join("oci").display());
+    let target = format!("docker://{registry}/team/app:1.0");
+    let copy = ["copy", "--quiet", "--dest-tls-verify=false", &source, &target];
+    let pushed = served.skopeo(&copy, "");
+    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+    let pulled_dir = tempfile::tempdir().unwrap();
+    let back = format!("oci:{}:app", pulled_dir.path().display());
+    let pulled = served.skopeo(&["copy", "--quiet", "--src-tls-verify=false", &target, &back], "");
+    assert!(pulled.status.success(), "{}", String::from_utf8_lossy(&pulled.stderr));
+
+    // Without credentials the private project's image is refused.
+    let logout = served.skopeo(&["logout", &registry], "");
+    assert!(logout.status.success());
+    let anonymous = served.skopeo(&["inspect", "--raw", "--tls-verify=false", &target], "");
+    assert!(!anonymous.status.success());
+    let stderr = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(stderr.contains("denied") || stderr.contains("unauthorized"), "{stderr}");
+
+    let log = served.log.lock().unwrap().clone();
+    assert!(log.contains("created the first administrator"), "{log}");
+    assert!(log.contains("login refused"), "{log}");
+    assert!(
+        !log.contains(PASSWORD) && !log.contains("Basic ") && !log.contains("eyJ"),
+        "{log}"
+    );
+}
