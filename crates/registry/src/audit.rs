@@ -22,7 +22,6 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::access::{Event, EventKind, EventSink};
-use crate::auth::service::LoginSink as _;
 use crate::auth::token::TokenKey;
 use crate::error::{Error, Result};
 use crate::meta::{Backend, Metadata, now_millis};
