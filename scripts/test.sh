@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl rpm)
 # drydock-registry's tests run on SQLite and on a real PostgreSQL.
 APT_PACKAGES+=(postgresql)
+# The audit tamper test of `drydock registry audit verify` edits the SQLite database directly.
+APT_PACKAGES+=(sqlite3)
 # drydock-version's differential tests run each ecosystem's reference implementation.
 APT_PACKAGES+=(dpkg python3-apt python3-rpm node-semver nodejs ruby maven golang-go golang-golang-x-mod-dev
   php-cli php-composer-semver)

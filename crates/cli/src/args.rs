@@ -338,6 +338,42 @@ pub enum RegistryCommand {
     /// Remove manifests no tag or kept referrer reaches, blobs no manifest uses, and
     /// abandoned uploads. Safe while the registry serves pushes.
     Gc(RegistryGcArgs),
+    /// Verify or export the audit trail (docs/access-control.md).
+    #[command(subcommand)]
+    Audit(RegistryAuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryAuditCommand {
+    /// Check the hash chain and the signed checkpoints; exit 1 naming each entry where the
+    /// log was edited, deleted from, inserted into or reordered.
+    Verify(RegistryAuditVerifyArgs),
+    /// Write entries as JSON lines, oldest first.
+    Export(RegistryAuditExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RegistryAuditVerifyArgs {
+    #[command(flatten)]
+    pub stores: RegistryStoreArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RegistryAuditExportArgs {
+    #[command(flatten)]
+    pub stores: RegistryStoreArgs,
+    /// Only entries about this repository.
+    #[arg(long, value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Only entries by this account.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Only this action (push-manifest, delete-tag, login, ...).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
 }
 
 /// Where a registry's stores are: the same settings `drydock serve` takes (S3 blob storage

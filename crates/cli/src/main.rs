@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod policy;
+mod registry_audit;
 mod registry_gc;
 mod render;
 mod serve;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Probe(probe) => commands::probe::run(&cli.global, probe),
         Command::Serve(serve) => serve::run(serve),
         Command::Registry(args::RegistryCommand::Gc(gc)) => registry_gc::run(gc),
+        Command::Registry(args::RegistryCommand::Audit(audit)) => registry_audit::run(audit),
         Command::Key(key) => trust::key(key),
         Command::Sign(sign) => trust::sign_command(sign),
         Command::Verify(verify) => trust::verify_command(verify),

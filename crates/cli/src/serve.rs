@@ -60,7 +60,8 @@ async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
         .filter(|v| !v.is_empty())
         .map(drydock_registry::s3::Secret::new);
     let registry = server::open(&settings).await?;
-    let registry = Arc::new(drydock_registry::auth::setup::secure(registry, &settings.auth, admin_password).await?);
+    let (registry, audit) = drydock_registry::auth::setup::secure(registry, &settings.auth, admin_password).await?;
+    let registry = Arc::new(registry);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -72,6 +73,7 @@ async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {
         settings.database_for_log()
     );
     server::serve(registry, listener, tls, server::shutdown_signal()).await?;
+    audit.flush().await;
     eprintln!("drydock serve: stopped");
     Ok(())
 }

@@ -123,8 +123,13 @@ pub struct AuthSettings {
 
 /// Turns on the audit trail and, when enabled, token authentication on `registry`; creates
 /// the configured first administrator when missing. `admin_password` is the
-/// `DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD` value, when set.
-pub async fn secure(registry: Registry, auth: &AuthSettings, admin_password: Option<Secret>) -> Result<Registry> {
+/// `DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD` value, when set. Flush the returned sink after the
+/// server stops so no entry is lost.
+pub async fn secure(
+    registry: Registry,
+    auth: &AuthSettings,
+    admin_password: Option<Secret>,
+) -> Result<(Registry, AuditSink)> {
     let key = TokenKey::load_or_generate(&auth.token_key)?;
     let audit = AuditLog::new(&registry.meta, Arc::new(key.clone()));
     let sink = AuditSink::spawn(audit);
@@ -132,12 +137,13 @@ pub async fn secure(registry: Registry, auth: &AuthSettings, admin_password: Opt
     bootstrap_admin(&accounts, auth, admin_password).await?;
     let registry = registry.with_events(Arc::new(sink.clone()));
     if !auth.enabled {
-        return Ok(registry);
+        return Ok((registry, sink));
     }
-    let service = TokenService::with_logins(accounts, key, auth.token.clone(), Arc::new(sink));
-    Ok(registry
+    let service = TokenService::with_logins(accounts, key, auth.token.clone(), Arc::new(sink.clone()));
+    let registry = registry
         .with_authorizer(service.authorizer())
-        .with_service(TOKEN_PATH, service.router()))
+        .with_service(TOKEN_PATH, service.router());
+    Ok((registry, sink))
 }
 
 async fn bootstrap_admin(accounts: &Accounts, auth: &AuthSettings, from_env: Option<Secret>) -> Result<()> {
