@@ -40,7 +40,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A secret string; `Debug` prints `***`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -80,6 +81,10 @@ pub struct S3Config {
     /// Only from the environment (`DRYDOCK_REGISTRY_S3_SECRET_ACCESS_KEY`), never a file field.
     #[serde(skip)]
     pub secret_access_key: Option<Secret>,
+    /// A secret written into the file itself: refused by [`S3Config::resolve`] with a message
+    /// that does not repeat it (a TOML "unknown field" error would quote the line).
+    #[serde(rename = "secret_access_key", default)]
+    pub secret_in_file: Option<Secret>,
 }
 
 impl S3Config {
@@ -102,6 +107,7 @@ impl S3Config {
                 .map(|v| parse_bool("DRYDOCK_REGISTRY_S3_VIRTUAL_HOSTED", &v))
                 .transpose()?,
             secret_access_key: get("SECRET_ACCESS_KEY").map(Secret::new),
+            secret_in_file: None,
         })
     }
 
@@ -122,6 +128,7 @@ impl S3Config {
             ca_file: over.ca_file.or(self.ca_file),
             virtual_hosted: over.virtual_hosted.or(self.virtual_hosted),
             secret_access_key: over.secret_access_key.or(self.secret_access_key),
+            secret_in_file: over.secret_in_file.or(self.secret_in_file),
         }
     }
 
@@ -134,6 +141,13 @@ impl S3Config {
                 what.to_uppercase()
             ))
         };
+        if self.secret_in_file.is_some() {
+            return Err(Error::Config(
+                "s3.secret_access_key must not be written in the configuration file: use \
+                 s3.secret_access_key_file or DRYDOCK_REGISTRY_S3_SECRET_ACCESS_KEY"
+                    .into(),
+            ));
+        }
         let endpoint = self.endpoint.ok_or_else(|| missing("endpoint"))?;
         let bucket = self.bucket.ok_or_else(|| missing("bucket"))?;
         let access_key_id = self.access_key_id.ok_or_else(|| missing("access_key_id"))?;
@@ -454,6 +468,17 @@ mod tests {
             ..base()
         };
         assert_eq!(allowed.resolve().unwrap().region, "us-east-1");
+    }
+
+    #[test]
+    fn file_table_parses_and_refuses_an_inline_secret() {
+        let config: crate::Config =
+            toml::from_str("[s3]\nendpoint = \"https://s3.example.net\"\nbucket = \"b\"\nallow_http = false").unwrap();
+        assert_eq!(config.s3.bucket.as_deref(), Some("b"));
+        let inline: crate::Config = toml::from_str("[s3]\nsecret_access_key = \"hunter2\"").unwrap();
+        let error = inline.resolve("/d".into()).unwrap_err().to_string();
+        assert!(error.contains("secret_access_key"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
     }
 
     #[test]
