@@ -44,6 +44,9 @@ pub struct Limits {
     pub max_blob_size: u64,
     /// The largest manifest accepted, in bytes.
     pub max_manifest_size: usize,
+    /// How long a client may take to send a request's headers (a slow-header client must
+    /// not hold a connection open forever).
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -51,6 +54,7 @@ impl Default for Limits {
         Limits {
             max_blob_size: 64 * 1024 * 1024 * 1024,
             max_manifest_size: manifest::MAX_MANIFEST_SIZE,
+            header_read_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

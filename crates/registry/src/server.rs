@@ -54,16 +54,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let app = crate::routes::router(registry.clone());
+    let header_timeout = registry.limits.header_read_timeout;
     let (signalled, signal_seen) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
         let _ = signalled.send(());
     };
-    let serving: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
-        None => Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await }),
+    let serving: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = match tls {
+        None => Box::pin(serve_connections(listener, app, header_timeout, shutdown)),
         Some(config) => {
             let listener = TlsListener::spawn(listener, TlsAcceptor::from(config))?;
-            Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await })
+            Box::pin(serve_connections(listener, app, header_timeout, shutdown))
         }
     };
     let grace_over = async move {
@@ -72,15 +73,55 @@ pub async fn serve(
             Err(_) => std::future::pending().await,
         }
     };
-    let result = tokio::select! {
-        result = serving => result,
+    tokio::select! {
+        () = serving => {}
         () = grace_over => {
             tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still in flight after the shutdown grace period; stopping anyway");
-            Ok(())
         }
-    };
+    }
     registry.meta.close().await;
-    result.map_err(|e| Error::io("serving HTTP", e))
+    Ok(())
+}
+
+/// Accepts connections until `shutdown` resolves, then waits for every open connection to
+/// finish its request in flight.
+///
+/// Our own loop rather than `axum::serve`, which sets no timer on hyper and so cannot limit
+/// how long a client takes to send its headers (a slow-header client would hold a connection
+/// and a task forever). Each request carries the peer address as axum's `ConnectInfo`.
+async fn serve_connections<L>(
+    mut listener: L,
+    app: axum::Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            let mut app = app.clone();
+            tower_service::Service::call(&mut app, request.map(axum::body::Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -599,6 +599,7 @@ fn size_limits(db: Db) {
     let limits = drydock_registry::Limits {
         max_blob_size: 1000,
         max_manifest_size: 2000,
+        ..drydock_registry::Limits::default()
     };
     let server = Server::start_with(db, limits);
     let location = server.start_upload("r");
