@@ -45,7 +45,8 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("reading configuration {}", path.display()), e))?;
-        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        toml::from_str(&text)
+            .map_err(|e| Error::Config(format!("{}: {}", path.display(), describe_toml_error(&text, &e))))
     }
 
     /// Reads `DRYDOCK_REGISTRY_LISTEN`, `_DATA`, `_DATABASE_URL`, `_TLS_CERT`, `_TLS_KEY` and
@@ -172,6 +173,20 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// A TOML error as "line L, column C: message", without the snippet of the file `toml`
+/// would quote: the offending line may hold a database password or another secret.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", error.message())
+        }
+        None => error.message().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +241,19 @@ mod tests {
     fn passwords_are_not_logged() {
         assert_eq!(redact_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_password("sqlite:///x"), "sqlite:///x");
+    }
+
+    #[test]
+    fn a_bad_configuration_file_is_described_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:5000\"\n\ndatabase_url = \"postgres://u:hunter2@db/r\" ,\n",
+        )
+        .unwrap();
+        let message = Config::from_file(&path).unwrap_err().to_string();
+        assert!(message.contains("registry.toml: line 3"), "{message}");
+        assert!(!message.contains("hunter2"), "the file's text is quoted: {message}");
     }
 }
