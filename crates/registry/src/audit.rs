@@ -159,6 +159,9 @@ impl Verification {
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     pub repository: Option<String>,
+    /// Entries about this project: its own (member, robot, policy changes) and its
+    /// repositories'.
+    pub project: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
     /// Milliseconds since the epoch, inclusive.
@@ -188,6 +191,10 @@ impl AuditLog {
             key,
             checkpoint_every: CHECKPOINT_EVERY,
         }
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     pub fn with_checkpoint_every(mut self, entries: i64) -> Self {
@@ -276,7 +283,9 @@ impl AuditLog {
             "SELECT seq, time, actor, action, repository, digest, tag, detail, client, outcome, prev_hash, hash \
              FROM audit_log WHERE seq > $1 \
              AND ($2 = '' OR repository = $2) AND ($3 = '' OR actor = $3) AND ($4 = '' OR action = $4) \
-             AND time >= $5 AND time < $6 ORDER BY seq LIMIT $7",
+             AND time >= $5 AND time < $6 \
+             AND ($8 = '' OR repository = $8 OR SUBSTR(repository, 1, CAST($10 AS INTEGER)) = $9) \
+             ORDER BY seq LIMIT $7",
         )
         .bind(query.after)
         .bind(query.repository.clone().unwrap_or_default())
@@ -285,6 +294,9 @@ impl AuditLog {
         .bind(query.since.unwrap_or(i64::MIN))
         .bind(query.until.unwrap_or(i64::MAX))
         .bind(if query.limit > 0 { query.limit } else { i64::MAX })
+        .bind(query.project.clone().unwrap_or_default())
+        .bind(format!("{}/", query.project.as_deref().unwrap_or_default()))
+        .bind(query.project.as_deref().map_or(0, |p| p.len() as i64 + 1))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from).collect()

@@ -14,11 +14,14 @@
 //! with its code, never a panic.
 
 pub mod access;
+pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod gc;
+pub mod history;
 pub mod manifest;
 pub mod meta;
 pub mod metrics;
@@ -96,7 +99,8 @@ impl Registry {
         self
     }
 
-    /// Serves `router` at `path` beside the registry (behind the same request log).
+    /// Serves `router`, whose routes are under `path`, beside the registry (behind the same
+    /// request log).
     pub fn with_service(mut self, path: &'static str, router: axum::Router) -> Self {
         self.services.push((path, router));
         self

@@ -485,6 +485,21 @@ impl Accounts {
         }))
     }
 
+    /// The robot accounts holding a permission in `project`.
+    pub async fn robots_in(&self, project: &str) -> Result<Vec<Robot>> {
+        let names = sqlx::query("SELECT DISTINCT robot FROM robot_permissions WHERE project = $1 ORDER BY robot")
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut robots = Vec::new();
+        for row in &names {
+            if let Some(robot) = self.robot(&row.try_get::<String, _>(0)?).await? {
+                robots.push(robot);
+            }
+        }
+        Ok(robots)
+    }
+
     pub async fn set_robot_disabled(&self, name: &str, disabled: bool) -> Result<()> {
         let updated = sqlx::query("UPDATE robots SET disabled = $1 WHERE name = $2")
             .bind(flag(disabled))

@@ -189,6 +189,16 @@ impl TokenService {
         }
     }
 
+    /// The account a valid token of this service was issued to (none: anonymous or invalid).
+    pub(crate) fn token_subject(&self, token: &str) -> Option<String> {
+        let settings = &self.settings;
+        let claims = self
+            .key
+            .verify(token, &settings.issuer, &settings.service, now_secs())
+            .ok()?;
+        (!claims.sub.is_empty()).then_some(claims.sub)
+    }
+
     async fn repository_exists(&self, name: &str) -> crate::Result<bool> {
         self.accounts.repository_exists(name).await
     }
@@ -281,14 +291,14 @@ impl TokenAuthorizer {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Basic credentials: (account, secret). `None` when absent; an error when malformed.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, ()> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, Secret)>, ()> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

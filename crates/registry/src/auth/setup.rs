@@ -9,6 +9,7 @@
 //! token_key = "/etc/drydock/token-key.pem"        # default: <data>/token-signing-key.pem
 //! admin_user = "admin"                            # created as system admin when missing
 //! admin_password_file = "/etc/drydock/admin-password"
+//! trusted_proxies = ["10.0.0.5"]                  # whose X-Forwarded-For names the client
 //! ```
 //!
 //! The same key signs tokens and audit checkpoints, so several replicas need the same
@@ -24,7 +25,9 @@ use super::accounts::Accounts;
 use super::service::{TOKEN_PATH, TokenService, TokenSettings};
 use super::token::TokenKey;
 use crate::Registry;
+use crate::api::{self, ApiState};
 use crate::audit::{AuditLog, AuditSink};
+use crate::client::TrustedProxies;
 use crate::error::{Error, Result};
 use crate::s3::Secret;
 
@@ -39,11 +42,12 @@ pub struct AuthConfig {
     pub token_lifetime_secs: Option<i64>,
     pub admin_user: Option<String>,
     pub admin_password_file: Option<PathBuf>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl AuthConfig {
     /// `DRYDOCK_REGISTRY_AUTH_ENABLED`, `_AUTH_REALM`, `_AUTH_SERVICE`, `_AUTH_TOKEN_KEY`,
-    /// `_AUTH_ADMIN_USER`, `_AUTH_ADMIN_PASSWORD_FILE`.
+    /// `_AUTH_ADMIN_USER`, `_AUTH_ADMIN_PASSWORD_FILE`, `_AUTH_TRUSTED_PROXIES` (comma-separated).
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |key: &str| var(&format!("DRYDOCK_REGISTRY_AUTH_{key}")).filter(|v| !v.is_empty());
         let enabled = get("ENABLED")
@@ -63,6 +67,7 @@ impl AuthConfig {
             token_lifetime_secs: None,
             admin_user: get("ADMIN_USER"),
             admin_password_file: get("ADMIN_PASSWORD_FILE").map(PathBuf::from),
+            trusted_proxies: get("TRUSTED_PROXIES").map(|v| v.split(',').map(|p| p.trim().to_string()).collect()),
         })
     }
 
@@ -75,6 +80,7 @@ impl AuthConfig {
             token_lifetime_secs: over.token_lifetime_secs.or(self.token_lifetime_secs),
             admin_user: over.admin_user.or(self.admin_user),
             admin_password_file: over.admin_password_file.or(self.admin_password_file),
+            trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
         }
     }
 
@@ -94,6 +100,8 @@ impl AuthConfig {
         if self.admin_password_file.is_some() && self.admin_user.is_none() {
             return Err(Error::Config("auth.admin_password_file needs auth.admin_user".into()));
         }
+        let trusted_proxies = TrustedProxies::parse(&self.trusted_proxies.unwrap_or_default())
+            .map_err(|e| Error::Config(format!("auth.trusted_proxies: {e}")))?;
         let defaults = TokenSettings::default();
         Ok(AuthSettings {
             enabled: self.enabled.unwrap_or(false),
@@ -107,6 +115,7 @@ impl AuthConfig {
             },
             admin_user: self.admin_user,
             admin_password_file: self.admin_password_file,
+            trusted_proxies,
         })
     }
 }
@@ -119,10 +128,11 @@ pub struct AuthSettings {
     pub token: TokenSettings,
     pub admin_user: Option<String>,
     pub admin_password_file: Option<PathBuf>,
+    pub trusted_proxies: TrustedProxies,
 }
 
-/// Turns on the audit trail and, when enabled, token authentication on `registry`; creates
-/// the configured first administrator when missing. `admin_password` is the
+/// Turns on the audit trail and the admin API (`/api/v1`) and, when enabled, token
+/// authentication on `registry`; creates the configured first administrator when missing. `admin_password` is the
 /// `DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD` value, when set. Flush the returned sink after the
 /// server stops so no entry is lost.
 pub async fn secure(
@@ -132,17 +142,19 @@ pub async fn secure(
 ) -> Result<(Registry, AuditSink)> {
     let key = TokenKey::load_or_generate(&auth.token_key)?;
     let audit = AuditLog::new(&registry.meta, Arc::new(key.clone()));
-    let sink = AuditSink::spawn(audit);
+    let sink = AuditSink::spawn(audit.clone());
     let accounts = Accounts::new(&registry.meta);
     bootstrap_admin(&accounts, auth, admin_password).await?;
     let registry = registry.with_events(Arc::new(sink.clone()));
+    let api = ApiState::new(accounts.clone(), audit, sink.clone()).with_trusted_proxies(auth.trusted_proxies.clone());
     if !auth.enabled {
-        return Ok((registry, sink));
+        return Ok((registry.with_service(api::PREFIX, api::router(api)), sink));
     }
     let service = TokenService::with_logins(accounts, key, auth.token.clone(), Arc::new(sink.clone()));
     let registry = registry
         .with_authorizer(service.authorizer())
-        .with_service(TOKEN_PATH, service.router());
+        .with_service(TOKEN_PATH, service.router())
+        .with_service(api::PREFIX, api::router(api.with_tokens(service)));
     Ok((registry, sink))
 }
 

@@ -40,21 +40,21 @@ pub struct RequestId(pub String);
 
 /// The router for a registry.
 pub fn router(registry: Arc<Registry>) -> Router {
-    let mut router = Router::new();
-    for (path, service) in registry.services() {
-        router = router.route_service(path, service.clone());
-    }
-    router
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::endpoint))
         .fallback(dispatch)
+        .with_state(registry.clone());
+    for (_, service) in registry.services() {
+        router = router.merge(service.clone());
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(
             registry.clone(),
             crate::metrics::track,
         ))
         .layer(axum::middleware::from_fn(request_log))
-        .with_state(registry)
 }
 
 async fn healthz() -> &'static str {

@@ -150,12 +150,18 @@ impl AuthServer {
             TokenSettings::default(),
             std::sync::Arc::new(audit_sink.clone()),
         );
+        let api = drydock_registry::api::ApiState::new(accounts.clone(), audit.clone(), audit_sink.clone())
+            .with_tokens(service.clone())
+            .with_trusted_proxies(drydock_registry::client::TrustedProxies::new(vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            ]));
         let blob_dir = tempfile::tempdir().unwrap();
         let blobs = drydock_registry::storage::BlobStore::local(blob_dir.path()).unwrap();
         let registry = drydock_registry::Registry::new(test_db.meta.clone(), blobs, Default::default())
             .with_authorizer(service.authorizer())
             .with_events(std::sync::Arc::new(audit_sink.clone()))
-            .with_service(TOKEN_PATH, service.router());
+            .with_service(TOKEN_PATH, service.router())
+            .with_service(drydock_registry::api::PREFIX, drydock_registry::api::router(api));
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let address = listener.local_addr().unwrap();
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
