@@ -61,9 +61,14 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Run the OCI registry (Distribution Specification v1.1) until SIGTERM or SIGINT.
     Serve(ServeArgs),
-    /// Administer a `drydock serve` registry's stores directly (no server needed).
+    /// Administer a `drydock serve` registry: its stores directly, or accounts and history
+    /// through its admin API.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Check credentials with a registry and store them as Docker clients do.
+    Login(crate::login::LoginArgs),
+    /// Remove a registry's stored credentials.
+    Logout(crate::login::LogoutArgs),
     /// Key pairs in cosign's format.
     #[command(subcommand)]
     Key(crate::trust::args::KeyCommand),
@@ -341,6 +346,16 @@ pub enum RegistryCommand {
     /// Verify or export the audit trail (docs/access-control.md).
     #[command(subcommand)]
     Audit(RegistryAuditCommand),
+    /// Users, through the admin API (system administrators).
+    User(crate::registry_admin::UserCommand),
+    /// Projects and their policy, through the admin API.
+    Project(crate::registry_admin::ProjectCommand),
+    /// Project members and roles, through the admin API.
+    Member(crate::registry_admin::MemberCommand),
+    /// Robot accounts, through the admin API (a new robot's secret is printed once).
+    Robot(crate::registry_admin::RobotCommand),
+    /// Which digest each tag pointed to over time, who moved it and when.
+    History(crate::registry_admin::HistoryArgs),
 }
 
 #[derive(Subcommand, Debug)]

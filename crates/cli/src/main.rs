@@ -3,7 +3,9 @@
 
 mod args;
 mod commands;
+mod login;
 mod policy;
+mod registry_admin;
 mod registry_audit;
 mod registry_gc;
 mod render;
@@ -37,6 +39,13 @@ fn main() -> ExitCode {
         Command::Serve(serve) => serve::run(serve),
         Command::Registry(args::RegistryCommand::Gc(gc)) => registry_gc::run(gc),
         Command::Registry(args::RegistryCommand::Audit(audit)) => registry_audit::run(audit),
+        Command::Registry(args::RegistryCommand::User(command)) => registry_admin::user(command),
+        Command::Registry(args::RegistryCommand::Project(command)) => registry_admin::project(command),
+        Command::Registry(args::RegistryCommand::Member(command)) => registry_admin::member(command),
+        Command::Registry(args::RegistryCommand::Robot(command)) => registry_admin::robot(command),
+        Command::Registry(args::RegistryCommand::History(history)) => registry_admin::history(history),
+        Command::Login(login) => login::login(login),
+        Command::Logout(logout) => login::logout(logout),
         Command::Key(key) => trust::key(key),
         Command::Sign(sign) => trust::sign_command(sign),
         Command::Verify(verify) => trust::verify_command(verify),

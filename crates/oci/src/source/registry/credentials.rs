@@ -132,6 +132,18 @@ impl CredentialLookup<'_> {
     }
 }
 
+/// The credentials drydock uses for `registry` when none are given: the environment, then
+/// the Docker config (credential helpers, `credsStore`, `auths`). `None`: anonymous.
+pub fn stored_credentials(registry: &str) -> Result<Option<Credentials>> {
+    let lookup = CredentialLookup {
+        registry,
+        explicit: None,
+        docker_config: None,
+        helper_dir: None,
+    };
+    Ok(lookup.find()?.map(|found| found.credentials))
+}
+
 /// Credentials from the two environment variables; one without the other is an error.
 fn credentials_from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Credentials>> {
     let username = var(USERNAME_ENV).filter(|v| !v.is_empty());

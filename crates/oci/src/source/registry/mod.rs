@@ -34,7 +34,7 @@ use drydock_model::Digest;
 use self::auth::{Authenticator, LookupSettings};
 use self::blob::BlobReader;
 use self::client::{RegistryClient, RetryPolicy, Transport, TransportSettings, header_str};
-pub use self::credentials::{Credentials, PASSWORD_ENV, USERNAME_ENV};
+pub use self::credentials::{Credentials, PASSWORD_ENV, USERNAME_ENV, stored_credentials};
 use super::{FetchedManifest, MAX_METADATA_BYTES, ManifestSource, read_limited, sha256_digest, verify_bytes};
 use crate::error::{OciError, Result};
 use crate::reference::RegistryRef;
