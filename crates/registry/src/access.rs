@@ -118,6 +118,14 @@ pub enum EventKind {
     TagDeleted {
         tag: String,
     },
+    /// A manifest fetched with `GET` (not `HEAD`): one per image pulled. Blob fetches are
+    /// not events: a pull starts with its manifest, and a layer read on its own is a resumed
+    /// or partial download of one.
+    ManifestPulled {
+        digest: String,
+        /// The tag asked for, when the pull named one.
+        tag: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +133,8 @@ pub struct Event {
     pub repository: String,
     pub actor: Principal,
     pub request_id: Option<String>,
+    /// The client's address (see [`crate::client`]); empty when unknown.
+    pub client: String,
     pub kind: EventKind,
 }
 
@@ -143,6 +153,7 @@ impl EventSink for LogEvents {
             repository = %event.repository,
             actor = event.actor.name.as_deref().unwrap_or("anonymous"),
             request_id = event.request_id.as_deref().unwrap_or(""),
+            client = %event.client,
             event = ?event.kind,
             "registry change"
         );

@@ -503,6 +503,9 @@ pub fn entry_for_event(event: &Event) -> NewEntry {
         ),
         EventKind::ManifestDeleted { digest } => ("delete-manifest", digest.clone(), String::new(), String::new()),
         EventKind::TagDeleted { tag } => ("delete-tag", String::new(), tag.clone(), String::new()),
+        EventKind::ManifestPulled { digest, tag } => {
+            ("pull", digest.clone(), tag.clone().unwrap_or_default(), String::new())
+        }
     };
     NewEntry {
         actor: event.actor.name.clone().unwrap_or_else(|| "anonymous".into()),
@@ -515,7 +518,7 @@ pub fn entry_for_event(event: &Event) -> NewEntry {
             Some(id) => format!("{detail}; request {id}"),
             None => detail,
         },
-        client: String::new(),
+        client: event.client.clone(),
         outcome: "success".into(),
     }
 }
@@ -614,6 +617,7 @@ impl crate::auth::service::LoginSink for AuditSink {
             actor: event.account,
             action: "login".into(),
             detail: event.refusal.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            client: event.client,
             outcome: if event.refusal.is_none() { "success" } else { "failure" }.into(),
             ..NewEntry::default()
         });

@@ -17,6 +17,13 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpAddr>);
 
+impl std::fmt::Display for TrustedProxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(IpAddr::to_string).collect();
+        write!(f, "[{}]", list.join(","))
+    }
+}
+
 impl TrustedProxies {
     pub fn new(proxies: Vec<IpAddr>) -> Self {
         TrustedProxies(proxies)

@@ -73,6 +73,8 @@ pub struct Registry {
     events: Arc<dyn EventSink>,
     /// Routes served beside the registry's (the token endpoint), by path.
     services: Vec<(&'static str, axum::Router)>,
+    /// Whose `X-Forwarded-For` names the client.
+    proxies: client::TrustedProxies,
 }
 
 impl Registry {
@@ -86,7 +88,19 @@ impl Registry {
             authorizer: Arc::new(access::AllowAll),
             events: Arc::new(access::LogEvents),
             services: Vec::new(),
+            proxies: client::TrustedProxies::default(),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these reverse proxies for the client address.
+    pub fn with_trusted_proxies(mut self, proxies: client::TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The client of a request, for events.
+    pub(crate) fn client_of(&self, extensions: &axum::http::Extensions, headers: &HeaderMap) -> String {
+        self.proxies.client(extensions, headers)
     }
 
     pub fn with_authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
@@ -130,6 +144,7 @@ impl Registry {
             repository: repository.to_string(),
             actor: context.principal.clone(),
             request_id: context.request_id.clone(),
+            client: context.client.clone(),
             kind,
         });
     }
@@ -140,6 +155,7 @@ impl Registry {
 pub struct RequestContext {
     pub principal: Principal,
     pub request_id: Option<String>,
+    pub client: String,
 }
 
 /// 128 random bits as 32 hex characters: upload ids, request ids, staged object names.

@@ -697,13 +697,7 @@ fn tag_history_follows_every_move(db: Db) {
         None,
     );
     assert_eq!(v1.body.as_array().unwrap().len(), 3);
-    assert!(
-        v1.body
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["client"] == "127.0.0.1" || c["client"] == "")
-    );
+    assert!(v1.body.as_array().unwrap().iter().all(|c| c["client"] == "127.0.0.1"));
     add_user(&server, "stranger", false);
     let refused = call(
         &server,
@@ -721,6 +715,55 @@ fn tag_history_follows_every_move(db: Db) {
         None,
     );
     assert_eq!(bad.status, 400);
+}
+
+/// Pulls (manifest GETs, not HEADs) are audited, and every entry carries the client address.
+fn pulls_and_every_entry_carry_the_client_address(db: Db) {
+    let server = AuthServer::start(db);
+    add_user(&server, "root", true);
+    server.block_on(async { server.accounts.create_project("team", false).await.unwrap() });
+    let root = token(&server, "root", PASSWORD, &["repository:team/app:pull,push"]);
+    let digest = push_image(&server, &root, "team/app", "v1", "one");
+    let accept = "application/vnd.oci.image.manifest.v1+json";
+    assert_eq!(
+        push(&server, &root, "HEAD", "/v2/team/app/manifests/v1", b"", accept),
+        200
+    );
+    assert_eq!(
+        push(&server, &root, "GET", "/v2/team/app/manifests/v1", b"", accept),
+        200
+    );
+    assert_eq!(
+        push(
+            &server,
+            &root,
+            "GET",
+            &format!("/v2/team/app/manifests/{digest}"),
+            b"",
+            accept
+        ),
+        200
+    );
+    let pulls = audit_entries(&server, "action=pull");
+    let seen: Vec<(&str, &str, &str, &str)> = pulls
+        .iter()
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().unwrap();
+            (text("actor"), text("repository"), text("tag"), text("digest"))
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("root", "team/app", "v1", digest.as_str()),
+            ("root", "team/app", "", digest.as_str())
+        ]
+    );
+    let all = audit_entries(&server, "");
+    assert!(all.len() >= 6, "{all:?}");
+    for entry in &all {
+        assert_eq!(entry["client"], "127.0.0.1", "{entry:?}");
+    }
 }
 
 /// The OpenAPI document lists exactly the router's routes, and every route is served.
@@ -771,5 +814,6 @@ on_both_databases!(
     accounts_are_managed_and_every_change_is_audited,
     every_role_is_held_to_the_permission_table,
     tag_history_follows_every_move,
+    pulls_and_every_entry_carry_the_client_address,
     the_openapi_document_matches_the_router,
 );

@@ -47,6 +47,7 @@ async fn from_basic(state: &ApiState, parts: &Parts, client: &str) -> Result<Ide
     LogLogins.login(LoginEvent {
         account: account.clone(),
         refusal,
+        client: client.to_string(),
     });
     state.sink.record_entry(NewEntry {
         actor: account,

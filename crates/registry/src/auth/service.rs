@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
@@ -28,6 +28,7 @@ use super::accounts::{Accounts, Identity, Refusal};
 use super::permissions::{Permission, needed_for};
 use super::token::{Access, Claims, MAX_SCOPES, TokenKey};
 use crate::access::{AccessRequest, Action, Authorizer, BoxFuture, Denial, Principal};
+use crate::client::TrustedProxies;
 use crate::error::{ApiError, ErrorCode};
 use crate::s3::Secret;
 
@@ -68,6 +69,8 @@ pub struct LoginEvent {
     pub account: String,
     /// `None` when it succeeded.
     pub refusal: Option<Refusal>,
+    /// The client's address; empty when unknown.
+    pub client: String,
 }
 
 /// Receives every login attempt (success and failure) with credentials.
@@ -82,8 +85,13 @@ pub struct LogLogins;
 impl LoginSink for LogLogins {
     fn login(&self, event: LoginEvent) {
         match event.refusal {
-            None => tracing::info!(account = %event.account, "login succeeded"),
-            Some(refusal) => tracing::warn!(account = %event.account, reason = refusal.as_str(), "login refused"),
+            None => tracing::info!(account = %event.account, client = %event.client, "login succeeded"),
+            Some(refusal) => tracing::warn!(
+                account = %event.account,
+                client = %event.client,
+                reason = refusal.as_str(),
+                "login refused"
+            ),
         }
     }
 }
@@ -94,6 +102,7 @@ pub struct TokenService {
     key: TokenKey,
     settings: TokenSettings,
     logins: Arc<dyn LoginSink>,
+    proxies: TrustedProxies,
 }
 
 impl TokenService {
@@ -103,6 +112,7 @@ impl TokenService {
             key,
             settings,
             logins: Arc::new(LogLogins),
+            proxies: TrustedProxies::default(),
         })
     }
 
@@ -111,12 +121,14 @@ impl TokenService {
         key: TokenKey,
         settings: TokenSettings,
         logins: Arc<dyn LoginSink>,
+        proxies: TrustedProxies,
     ) -> Arc<Self> {
         Arc::new(TokenService {
             accounts,
             key,
             settings,
             logins,
+            proxies,
         })
     }
 
@@ -313,11 +325,17 @@ pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, S
     Ok(Some((account.to_string(), Secret::new(secret))))
 }
 
-async fn token_endpoint(State(service): State<Arc<TokenService>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn token_endpoint(
+    State(service): State<Arc<TokenService>>,
+    uri: Uri,
+    extensions: Extensions,
+    headers: HeaderMap,
+) -> Response {
     let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
-    match issue_for_request(&service, &query, &headers).await {
+    let client = service.proxies.client(&extensions, &headers);
+    match issue_for_request(&service, &query, &headers, client).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -327,6 +345,7 @@ async fn issue_for_request(
     service: &TokenService,
     query: &[(String, String)],
     headers: &HeaderMap,
+    client: String,
 ) -> Result<Response, ApiError> {
     let unauthorized = |message: &str| {
         ApiError::new(ErrorCode::Unauthorized, message).with_header(
@@ -380,6 +399,7 @@ async fn issue_for_request(
             service.logins.login(LoginEvent {
                 account: account.clone(),
                 refusal: outcome.as_ref().err().copied(),
+                client,
             });
             match outcome {
                 Ok(identity) => Some(identity),

@@ -26,7 +26,7 @@ use super::service::{TOKEN_PATH, TokenService, TokenSettings};
 use super::token::TokenKey;
 use crate::Registry;
 use crate::api::{self, ApiState};
-use crate::audit::{AuditLog, AuditSink};
+use crate::audit::{AuditLog, AuditSink, NewEntry};
 use crate::client::TrustedProxies;
 use crate::error::{Error, Result};
 use crate::s3::Secret;
@@ -144,13 +144,30 @@ pub async fn secure(
     let audit = AuditLog::new(&registry.meta, Arc::new(key.clone()));
     let sink = AuditSink::spawn(audit.clone());
     let accounts = Accounts::new(&registry.meta);
-    bootstrap_admin(&accounts, auth, admin_password).await?;
-    let registry = registry.with_events(Arc::new(sink.clone()));
+    if let Some(admin) = bootstrap_admin(&accounts, auth, admin_password).await? {
+        sink.record_entry(NewEntry {
+            actor: "system".into(),
+            action: "user-create".into(),
+            detail: format!("user {admin} (system admin) from the configuration"),
+            outcome: "success".into(),
+            ..NewEntry::default()
+        });
+    }
+    sink.record_entry(configuration_entry(auth));
+    let registry = registry
+        .with_events(Arc::new(sink.clone()))
+        .with_trusted_proxies(auth.trusted_proxies.clone());
     let api = ApiState::new(accounts.clone(), audit, sink.clone()).with_trusted_proxies(auth.trusted_proxies.clone());
     if !auth.enabled {
         return Ok((registry.with_service(api::PREFIX, api::router(api)), sink));
     }
-    let service = TokenService::with_logins(accounts, key, auth.token.clone(), Arc::new(sink.clone()));
+    let service = TokenService::with_logins(
+        accounts,
+        key,
+        auth.token.clone(),
+        Arc::new(sink.clone()),
+        auth.trusted_proxies.clone(),
+    );
     let registry = registry
         .with_authorizer(service.authorizer())
         .with_service(TOKEN_PATH, service.router())
@@ -158,12 +175,36 @@ pub async fn secure(
     Ok((registry, sink))
 }
 
-async fn bootstrap_admin(accounts: &Accounts, auth: &AuthSettings, from_env: Option<Secret>) -> Result<()> {
+/// The access-control configuration the registry starts with, as an audit entry: a change
+/// between two starts shows as two entries that differ. Never a secret (the password file's
+/// path, not its content).
+fn configuration_entry(auth: &AuthSettings) -> NewEntry {
+    let detail = format!(
+        "auth.enabled={} service={} realm={} token_lifetime_secs={} token_key={} admin_user={} trusted_proxies={}",
+        auth.enabled,
+        auth.token.service,
+        auth.token.realm.as_deref().unwrap_or("(from Host)"),
+        auth.token.lifetime_secs,
+        auth.token_key.display(),
+        auth.admin_user.as_deref().unwrap_or("-"),
+        auth.trusted_proxies,
+    );
+    NewEntry {
+        actor: "system".into(),
+        action: "configuration".into(),
+        detail,
+        outcome: "success".into(),
+        ..NewEntry::default()
+    }
+}
+
+/// Creates the configured first administrator when missing; returns their name if created.
+async fn bootstrap_admin(accounts: &Accounts, auth: &AuthSettings, from_env: Option<Secret>) -> Result<Option<String>> {
     let Some(name) = &auth.admin_user else {
-        return Ok(());
+        return Ok(None);
     };
     if accounts.user(name).await?.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let password = match (&auth.admin_password_file, from_env) {
         (Some(path), _) => {
@@ -181,7 +222,7 @@ async fn bootstrap_admin(accounts: &Accounts, auth: &AuthSettings, from_env: Opt
     };
     accounts.create_user(name, &password, true).await?;
     tracing::info!(user = %name, "created the first administrator");
-    Ok(())
+    Ok(Some(name.clone()))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub(super) async fn get(
     name: &RepositoryName,
     reference: &str,
 ) -> Result<Response, ApiError> {
-    registry
+    let principal = registry
         .authorize(&call.headers, Action::Pull, Some(name.as_str()))
         .await?;
     let reference = Reference::parse(reference)?;
@@ -52,6 +52,15 @@ pub(super) async fn get(
     let mut response = empty(StatusCode::OK, &headers);
     if call.method == Method::GET {
         *response.body_mut() = Body::from(stored.content);
+        let tag = match reference {
+            Reference::Tag(tag) => Some(tag),
+            Reference::Digest(_) => None,
+        };
+        let pulled = EventKind::ManifestPulled {
+            digest: stored.digest,
+            tag,
+        };
+        registry.record(&call.context(principal), name.as_str(), pulled);
     }
     Ok(response)
 }

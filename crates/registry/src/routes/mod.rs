@@ -114,6 +114,8 @@ pub(crate) struct Call {
     pub headers: HeaderMap,
     pub query: Vec<(String, String)>,
     pub request_id: Option<String>,
+    /// The client's address, for events.
+    pub client: String,
 }
 
 impl Call {
@@ -129,6 +131,7 @@ impl Call {
         RequestContext {
             principal,
             request_id: self.request_id.clone(),
+            client: self.client.clone(),
         }
     }
 }
@@ -144,6 +147,7 @@ async fn route(registry: &Registry, request: Request) -> Result<Response, ApiErr
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default(),
         request_id: parts.extensions.get::<RequestId>().map(|id| id.0.clone()),
+        client: registry.client_of(&parts.extensions, &parts.headers),
         method: parts.method,
         headers: parts.headers,
     };

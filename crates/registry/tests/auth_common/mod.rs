@@ -149,6 +149,7 @@ impl AuthServer {
             key,
             TokenSettings::default(),
             std::sync::Arc::new(audit_sink.clone()),
+            drydock_registry::client::TrustedProxies::default(),
         );
         let api = drydock_registry::api::ApiState::new(accounts.clone(), audit.clone(), audit_sink.clone())
             .with_tokens(service.clone())
