@@ -140,3 +140,129 @@ fn skopeo_logs_in_and_copies_with_tokens() {
         "{log}"
     );
 }
+
+fn docker(config: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new("docker")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run docker");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The audit entries the admin API returns for `query`, waiting briefly for the queue.
+fn audit_entries(address: &str, query: &str) -> Vec<serde_json::Value> {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("admin:{PASSWORD}"));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = agent
+            .get(format!("http://{address}/api/v1/audit?{query}"))
+            .header("Authorization", &format!("Basic {basic}"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_vec()
+            .unwrap();
+        let entries: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+        if !entries.is_empty() || std::time::Instant::now() > deadline {
+            return entries;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn docker_logs_in_pushes_and_pulls_with_tokens() {
+    let engine_up = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !engine_up {
+        eprintln!(
+            "SKIP docker_logs_in_pushes_and_pulls_with_tokens: no Docker Engine answers on this machine (`docker info` failed)"
+        );
+        return;
+    }
+    let served = Served::start();
+    let config = served.data.path().join("docker-config");
+    let registry = served.address.clone();
+    let login = |password: &str| {
+        docker(
+            &config,
+            &["login", "-u", "admin", "--password-stdin", &registry],
+            &format!("{password}\n"),
+        )
+    };
+    let refused = login("not the password");
+    assert!(!refused.status.success());
+    let logged_in = login(PASSWORD);
+    assert!(
+        logged_in.status.success(),
+        "docker login: {}",
+        String::from_utf8_lossy(&logged_in.stderr)
+    );
+
+    let archive = fixtures().join("distroless-style.docker.tar");
+    let loaded = docker(&config, &["load", "-i", archive.to_str().unwrap()], "");
+    let image = String::from_utf8_lossy(&loaded.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Loaded image: ")
+                .or_else(|| l.strip_prefix("Loaded image ID: "))
+        })
+        .expect("docker load names the image")
+        .trim()
+        .to_string();
+    let tag = format!("{registry}/team/docker:v1");
+    assert!(docker(&config, &["tag", &image, &tag], "").status.success());
+    let pushed = docker(&config, &["push", &tag], "");
+    let _ = docker(&config, &["rmi", &tag], "");
+    assert!(
+        pushed.status.success(),
+        "docker push: {}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    let pulled = docker(&config, &["pull", &tag], "");
+    let _ = docker(&config, &["rmi", &tag], "");
+    assert!(
+        pulled.status.success(),
+        "docker pull: {}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
+
+    // The trail names who pushed and pulled, from where.
+    let pulls = audit_entries(&registry, "action=pull&actor=admin&repository=team/docker");
+    assert!(
+        pulls.iter().any(|e| e["tag"] == "v1" && e["client"] == "127.0.0.1"),
+        "{pulls:?}"
+    );
+    let pushes = audit_entries(&registry, "action=push-manifest&repository=team/docker");
+    assert!(
+        pushes.iter().any(|e| e["actor"] == "admin" && e["tag"] == "v1"),
+        "{pushes:?}"
+    );
+
+    // Logged out, the private project refuses the engine.
+    assert!(docker(&config, &["logout", &registry], "").status.success());
+    let anonymous = docker(&config, &["pull", &tag], "");
+    let _ = docker(&config, &["rmi", &tag], "");
+    assert!(!anonymous.status.success());
+    let stderr = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(
+        stderr.contains("denied") || stderr.contains("unauthorized") || stderr.contains("authentication required"),
+        "{stderr}"
+    );
+    let log = served.log.lock().unwrap().clone();
+    assert!(!log.contains(PASSWORD) && !log.contains("Basic "), "{log}");
+}

@@ -118,13 +118,16 @@ pub enum EventKind {
     TagDeleted {
         tag: String,
     },
-    /// A manifest fetched with `GET` (not `HEAD`): one per image pulled. Blob fetches are
-    /// not events: a pull starts with its manifest, and a layer read on its own is a resumed
-    /// or partial download of one.
+    /// A manifest fetched (`GET`) or resolved (`HEAD`): one per image pulled. A Docker
+    /// engine that already holds the digest a `HEAD` names stops there, so that is all a
+    /// pull may show. Blob fetches are not events: a pull starts with its manifest, and a
+    /// layer read on its own is a resumed or parallel download of one.
     ManifestPulled {
         digest: String,
         /// The tag asked for, when the pull named one.
         tag: Option<String>,
+        /// Only resolved (`HEAD`): no content was sent.
+        head_only: bool,
     },
 }
 

@@ -503,9 +503,12 @@ pub fn entry_for_event(event: &Event) -> NewEntry {
         ),
         EventKind::ManifestDeleted { digest } => ("delete-manifest", digest.clone(), String::new(), String::new()),
         EventKind::TagDeleted { tag } => ("delete-tag", String::new(), tag.clone(), String::new()),
-        EventKind::ManifestPulled { digest, tag } => {
-            ("pull", digest.clone(), tag.clone().unwrap_or_default(), String::new())
-        }
+        EventKind::ManifestPulled { digest, tag, head_only } => (
+            "pull",
+            digest.clone(),
+            tag.clone().unwrap_or_default(),
+            if *head_only { "HEAD".to_string() } else { String::new() },
+        ),
     };
     NewEntry {
         actor: event.actor.name.clone().unwrap_or_else(|| "anonymous".into()),

@@ -717,7 +717,7 @@ fn tag_history_follows_every_move(db: Db) {
     assert_eq!(bad.status, 400);
 }
 
-/// Pulls (manifest GETs, not HEADs) are audited, and every entry carries the client address.
+/// Pulls (manifest GETs and HEADs) are audited, and every entry carries the client address.
 fn pulls_and_every_entry_carry_the_client_address(db: Db) {
     let server = AuthServer::start(db);
     add_user(&server, "root", true);
@@ -745,18 +745,26 @@ fn pulls_and_every_entry_carry_the_client_address(db: Db) {
         200
     );
     let pulls = audit_entries(&server, "action=pull");
-    let seen: Vec<(&str, &str, &str, &str)> = pulls
+    let seen: Vec<(&str, &str, &str, &str, bool)> = pulls
         .iter()
         .map(|e| {
             let text = |key: &str| e[key].as_str().unwrap();
-            (text("actor"), text("repository"), text("tag"), text("digest"))
+            let head_only = text("detail").starts_with("HEAD;");
+            (
+                text("actor"),
+                text("repository"),
+                text("tag"),
+                text("digest"),
+                head_only,
+            )
         })
         .collect();
     assert_eq!(
         seen,
         [
-            ("root", "team/app", "v1", digest.as_str()),
-            ("root", "team/app", "", digest.as_str())
+            ("root", "team/app", "v1", digest.as_str(), true),
+            ("root", "team/app", "v1", digest.as_str(), false),
+            ("root", "team/app", "", digest.as_str(), false),
         ]
     );
     let all = audit_entries(&server, "");

@@ -50,18 +50,20 @@ pub(super) async fn get(
         (header::ETAG, format!("\"{}\"", stored.digest)),
     ];
     let mut response = empty(StatusCode::OK, &headers);
-    if call.method == Method::GET {
+    let head_only = call.method != Method::GET;
+    if !head_only {
         *response.body_mut() = Body::from(stored.content);
-        let tag = match reference {
-            Reference::Tag(tag) => Some(tag),
-            Reference::Digest(_) => None,
-        };
-        let pulled = EventKind::ManifestPulled {
-            digest: stored.digest,
-            tag,
-        };
-        registry.record(&call.context(principal), name.as_str(), pulled);
     }
+    let tag = match reference {
+        Reference::Tag(tag) => Some(tag),
+        Reference::Digest(_) => None,
+    };
+    let pulled = EventKind::ManifestPulled {
+        digest: stored.digest,
+        tag,
+        head_only,
+    };
+    registry.record(&call.context(principal), name.as_str(), pulled);
     Ok(response)
 }
 
