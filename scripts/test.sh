@@ -14,6 +14,8 @@ APT_PACKAGES=(docker-registry skopeo umoci apache2-utils openssl rpm)
 APT_PACKAGES+=(postgresql)
 # The audit tamper test of `drydock registry audit verify` edits the SQLite database directly.
 APT_PACKAGES+=(sqlite3)
+# `drydock serve` with token authentication is tested with podman login/push/pull.
+APT_PACKAGES+=(podman)
 # drydock-version's differential tests run each ecosystem's reference implementation.
 APT_PACKAGES+=(dpkg python3-apt python3-rpm node-semver nodejs ruby maven golang-go golang-golang-x-mod-dev
   php-cli php-composer-semver)

@@ -266,3 +266,83 @@ fn docker_logs_in_pushes_and_pulls_with_tokens() {
     let log = served.log.lock().unwrap().clone();
     assert!(!log.contains(PASSWORD) && !log.contains("Basic "), "{log}");
 }
+
+/// Runs podman with its own storage (vfs, no daemon) under `dir` and its own auth file.
+fn podman(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new("podman")
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("run"))
+        .args(["--storage-driver", "vfs"])
+        .args(args)
+        .env("REGISTRY_AUTH_FILE", dir.join("auth.json"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run podman (scripts/test.sh installs it)");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn podman_logs_in_pushes_and_pulls_with_tokens() {
+    let served = Served::start();
+    let dir = served.data.path().join("podman");
+    let registry = served.address.clone();
+    let login = |password: &str| {
+        podman(
+            &dir,
+            &[
+                "login",
+                "--tls-verify=false",
+                "-u",
+                "admin",
+                "--password-stdin",
+                &registry,
+            ],
+            &format!("{password}\n"),
+        )
+    };
+    let refused = login("not the password");
+    assert!(!refused.status.success());
+    let logged_in = login(PASSWORD);
+    assert!(
+        logged_in.status.success(),
+        "podman login: {}",
+        String::from_utf8_lossy(&logged_in.stderr)
+    );
+
+    let archive = fixtures().join("distroless-style.docker.tar");
+    let loaded = podman(&dir, &["load", "-i", archive.to_str().unwrap()], "");
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    let tag = format!("{registry}/team/podman:v1");
+    let tagged = podman(&dir, &["tag", "distroless-style:latest", &tag], "");
+    assert!(tagged.status.success(), "{}", String::from_utf8_lossy(&tagged.stderr));
+    let pushed = podman(&dir, &["push", "--tls-verify=false", &tag], "");
+    assert!(
+        pushed.status.success(),
+        "podman push: {}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    assert!(podman(&dir, &["rmi", &tag], "").status.success());
+    let pulled = podman(&dir, &["pull", "--tls-verify=false", &tag], "");
+    assert!(
+        pulled.status.success(),
+        "podman pull: {}",
+        String::from_utf8_lossy(&pulled.stderr)
+    );
+
+    let pushes = audit_entries(&registry, "action=push-manifest&repository=team/podman");
+    assert!(
+        pushes.iter().any(|e| e["actor"] == "admin" && e["tag"] == "v1"),
+        "{pushes:?}"
+    );
+
+    assert!(podman(&dir, &["logout", &registry], "").status.success());
+    assert!(podman(&dir, &["rmi", &tag], "").status.success());
+    let anonymous = podman(&dir, &["pull", "--tls-verify=false", &tag], "");
+    assert!(!anonymous.status.success());
+}
