@@ -389,6 +389,15 @@ pub struct RegistryAuditExportArgs {
     /// Only this action (push-manifest, delete-tag, login, ...).
     #[arg(long, value_name = "ACTION")]
     pub action: Option<String>,
+    /// Only entries about this project and its repositories.
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Only entries from this time on: 2026-11-22 or 2026-11-22T13:00:00Z (UTC).
+    #[arg(long, value_name = "TIME", value_parser = crate::registry_audit::parse_time)]
+    pub since: Option<i64>,
+    /// Only entries before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::registry_audit::parse_time)]
+    pub until: Option<i64>,
 }
 
 /// Where a registry's stores are: the same settings `drydock serve` takes (S3 blob storage

@@ -87,6 +87,26 @@ fn audit_verify_and_export_then_detect_an_edit() {
     assert_eq!(lines[0]["tag"], "1.0");
     assert_eq!(lines[0]["actor"], "anonymous");
     let seq = lines[0]["seq"].as_i64().unwrap();
+    let count = |args: &[&str]| {
+        let output = drydock(args, &data);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).lines().count()
+    };
+    let base = [
+        "registry",
+        "audit",
+        "export",
+        "--project",
+        "team",
+        "--action",
+        "push-manifest",
+    ];
+    assert_eq!(count(&[&base[..], &["--since", "1970-01-01"]].concat()), 1);
+    assert_eq!(count(&[&base[..], &["--since", "9999-01-01T00:00:00Z"]].concat()), 0);
+    assert_eq!(count(&[&base[..], &["--until", "1970-01-02"]].concat()), 0);
+    let bad_time = drydock(&["registry", "audit", "export", "--since", "yesterday"], &data);
+    assert!(!bad_time.status.success());
+    assert!(String::from_utf8_lossy(&bad_time.stderr).contains("`yesterday` is not a UTC time"));
 
     let database = data.join("metadata.db");
     let edited = Command::new("sqlite3")

@@ -59,13 +59,21 @@ impl TrustedProxies {
     }
 
     fn client_of(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let values = headers
+            .get_all(FORWARDED_FOR)
+            .iter()
+            .map(|value| value.to_str().unwrap_or(""));
+        self.client_behind(peer, values)
+    }
+
+    /// The client of a connection from `peer` that sent these `X-Forwarded-For` values.
+    pub fn client_behind<'a>(&self, peer: IpAddr, forwarded_for: impl IntoIterator<Item = &'a str>) -> IpAddr {
         if !self.trusts(peer) {
             return peer;
         }
-        let forwarded: Vec<Option<IpAddr>> = headers
-            .get_all(FORWARDED_FOR)
-            .iter()
-            .flat_map(|value| value.to_str().unwrap_or("").split(','))
+        let forwarded: Vec<Option<IpAddr>> = forwarded_for
+            .into_iter()
+            .flat_map(|value| value.split(','))
             .map(|hop| hop.trim().parse::<IpAddr>().ok())
             .collect();
         let mut client = peer;
