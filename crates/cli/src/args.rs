@@ -356,6 +356,8 @@ pub enum RegistryCommand {
     Robot(crate::registry_admin::RobotCommand),
     /// Which digest each tag pointed to over time, who moved it and when.
     History(crate::registry_admin::HistoryArgs),
+    /// Create the first system administrator in the stores (refused once one exists).
+    BootstrapAdmin(crate::registry_bootstrap::BootstrapArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -7,6 +7,7 @@ mod login;
 mod policy;
 mod registry_admin;
 mod registry_audit;
+mod registry_bootstrap;
 mod registry_gc;
 mod render;
 mod serve;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Registry(args::RegistryCommand::Member(command)) => registry_admin::member(command),
         Command::Registry(args::RegistryCommand::Robot(command)) => registry_admin::robot(command),
         Command::Registry(args::RegistryCommand::History(history)) => registry_admin::history(history),
+        Command::Registry(args::RegistryCommand::BootstrapAdmin(bootstrap)) => registry_bootstrap::run(bootstrap),
         Command::Login(login) => login::login(login),
         Command::Logout(logout) => login::logout(logout),
         Command::Key(key) => trust::key(key),

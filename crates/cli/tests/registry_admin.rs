@@ -26,13 +26,21 @@ impl Served {
         let home = tempfile::tempdir().unwrap();
         let password_file = home.path().join("admin-password");
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+        let admin = [
+            ("DRYDOCK_REGISTRY_AUTH_ADMIN_USER", PathBuf::from("admin")),
+            ("DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD_FILE", password_file),
+        ];
+        Served::start_in(home, &admin)
+    }
+
+    /// Serves `home/registry` with token authentication and these extra variables.
+    fn start_in(home: tempfile::TempDir, env: &[(&str, PathBuf)]) -> Served {
         let mut child = Command::new(cargo_bin("drydock"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(home.path().join("registry"))
             .env_remove("DRYDOCK_REGISTRY_DATABASE_URL")
             .env("DRYDOCK_REGISTRY_AUTH_ENABLED", "true")
-            .env("DRYDOCK_REGISTRY_AUTH_ADMIN_USER", "admin")
-            .env("DRYDOCK_REGISTRY_AUTH_ADMIN_PASSWORD_FILE", &password_file)
+            .envs(env.iter().map(|(key, value)| (*key, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -65,6 +73,7 @@ impl Served {
             .env("HOME", self.home.path())
             .env_remove("DRYDOCK_REGISTRY_USERNAME")
             .env_remove("DRYDOCK_REGISTRY_PASSWORD")
+            .env_remove("DRYDOCK_REGISTRY_DATABASE_URL")
             .env("DRYDOCK_REGISTRY", &self.address)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -212,4 +221,56 @@ fn login_then_administer_through_the_api() {
     assert_eq!(stored_auth(&served.docker_config(), &registry), None);
     let after = served.drydock(&["registry", "project", "list"], "", &[]);
     assert!(!after.status.success());
+}
+
+/// The first administrator from `drydock registry bootstrap-admin`, once only, then a login.
+#[test]
+fn bootstrap_admin_creates_the_first_administrator_once() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("registry");
+    let bootstrap = |name: &str, password: &str| {
+        let mut child = Command::new(cargo_bin("drydock"))
+            .args(["registry", "bootstrap-admin", name, "--password-stdin", "--data"])
+            .arg(&data)
+            .env_remove("DRYDOCK_REGISTRY_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = bootstrap("root", "short\n");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("too short"));
+    let created = bootstrap("root", &format!("{PASSWORD}\n"));
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let again = bootstrap("other", &format!("{PASSWORD}\n"));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has an administrator (root)"));
+
+    let served = Served::start_in(home, &[]);
+    let registry = served.address.clone();
+    let login = served.drydock(
+        &["login", &registry, "-u", "root", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+        &[],
+    );
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    let users = served.ok(&["registry", "user", "list"], "");
+    assert_eq!(users, "root\tadmin\n");
+    let data = served.home.path().join("registry");
+    let data = data.to_str().unwrap();
+    let exported = served.ok(
+        &["registry", "audit", "export", "--action", "user-create", "--data", data],
+        "",
+    );
+    let entry: serde_json::Value = serde_json::from_str(exported.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (entry["actor"].as_str(), entry["client"].as_str()),
+        (Some("bootstrap"), Some("local"))
+    );
+    let verified = served.ok(&["registry", "audit", "verify", "--data", data], "");
+    assert!(verified.contains("intact"), "{verified}");
 }

@@ -3,7 +3,7 @@
 //! this module reads files and passwords, resolves the image once and prints results.
 
 pub mod args;
-mod password;
+pub(crate) mod password;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};

@@ -31,7 +31,7 @@ pub fn for_new_key() -> Result<Zeroizing<String>> {
     Ok(first)
 }
 
-fn prompt(text: &str) -> Result<Zeroizing<String>> {
+pub(crate) fn prompt(text: &str) -> Result<Zeroizing<String>> {
     let mut tty = File::options()
         .read(true)
         .write(true)
