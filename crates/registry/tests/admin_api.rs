@@ -150,6 +150,9 @@ fn accounts_are_managed_and_every_change_is_audited(db: Db) {
         Some(json!({"name": "bob", "password": PASSWORD})),
     );
     assert_eq!(bob.status, 201);
+    let huge = json!({"name": "carol", "password": "x".repeat(100 * 1024)});
+    let too_big = call(&server, "POST", "/api/v1/users", root(), Some(huge));
+    assert_eq!(too_big.status, 413, "bodies over 64 KiB are refused");
 
     // Credentials: none, wrong, a non-administrator.
     assert_eq!(call(&server, "GET", "/api/v1/users", Auth::None, None).status, 401);
