@@ -477,6 +477,10 @@ pub struct ServeArgs {
     /// Allow a plain-HTTP S3 endpoint.
     #[arg(long)]
     pub s3_allow_http: bool,
+    /// Serve without authentication on an address other than loopback: anyone who reaches
+    /// it may push and delete. Without this, such a server is refused unless `[auth]` is on.
+    #[arg(long, env = "DRYDOCK_REGISTRY_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
 }
 
 #[derive(Args, Debug)]

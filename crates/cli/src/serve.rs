@@ -12,6 +12,7 @@ use crate::args::ServeArgs;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = settings(args)?;
+    refuse_open_access(&settings, args.insecure_no_auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,6 +49,19 @@ fn settings(args: &ServeArgs) -> anyhow::Result<drydock_registry::Settings> {
         .overridden_by(env)
         .overridden_by(flags)
         .resolve(default_data_dir())?)
+}
+
+/// Without authentication anyone who reaches the server may push and delete: fine on
+/// loopback, a mistake anywhere else unless the operator says so explicitly.
+fn refuse_open_access(settings: &drydock_registry::Settings, insecure_no_auth: bool) -> anyhow::Result<()> {
+    if settings.auth.enabled || insecure_no_auth || settings.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to serve {} without authentication: anyone who reaches it could push and delete; \
+         turn on [auth] (docs/access-control.md) or pass --insecure-no-auth",
+        settings.listen
+    )
 }
 
 async fn serve(settings: drydock_registry::Settings) -> anyhow::Result<()> {

@@ -324,3 +324,28 @@ fn tls_with_a_verified_certificate() {
         .unwrap();
     assert!(!untrusted.status.success());
 }
+
+#[test]
+fn serving_beyond_loopback_without_authentication_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    // A regression would start serving: the timeout ends the test instead of hanging it.
+    let output = assert_cmd::Command::new(cargo_bin("drydock"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data", data_dir])
+        .env_remove("DRYDOCK_REGISTRY_INSECURE_NO_AUTH")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to serve 0.0.0.0:0 without authentication"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--insecure-no-auth"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(
+        !data.path().join("metadata.db").exists(),
+        "nothing is created before the refusal"
+    );
+}
