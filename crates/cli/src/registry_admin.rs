@@ -510,7 +510,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
         };
         format!(
             "{}\t{}\t{what}\tby {} from {}",
-            drydock_model_time(time),
+            utc_time(time),
             text(&c["tag"]),
             text(&c["actor"]),
             if c["client"] == "" {
@@ -545,26 +545,9 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC.
-fn drydock_model_time(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+/// Milliseconds since the epoch as RFC 3339 UTC (times before 1970 show as the epoch).
+fn utc_time(millis: i64) -> String {
+    drydock_model::time::rfc3339(u64::try_from(millis.div_euclid(1000)).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -589,6 +572,6 @@ mod tests {
         assert_eq!(base_url("[::1]:5000", false).unwrap(), "http://[::1]:5000");
         assert_eq!(config_key("https://r.example:443/x"), "r.example:443");
         assert_eq!(config_key("127.0.0.1:5000"), "127.0.0.1:5000");
-        assert_eq!(drydock_model_time(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(utc_time(1_700_000_000_000), "2023-11-14T22:13:20Z");
     }
 }

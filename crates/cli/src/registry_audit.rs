@@ -118,15 +118,9 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
         seconds = hms[0] * 3600 + hms[1] * 60 + hms[2];
         millis = format!("{fraction:0<3}")[..3].parse::<i64>().map_err(|_| invalid())?;
     }
-    // Howard Hinnant's days-from-civil.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok((days * 86_400 + seconds) * 1000 + millis)
+    let midnight = drydock_model::time::date_seconds(&format!("{year:04}-{month:02}-{day:02}")).ok_or_else(invalid)?;
+    let midnight = i64::try_from(midnight).map_err(|_| invalid())?;
+    Ok((midnight + seconds) * 1000 + millis)
 }
 
 #[cfg(test)]

@@ -412,7 +412,7 @@ async fn issue_for_request(
         "token": token,
         "access_token": token,
         "expires_in": claims.exp - claims.iat,
-        "issued_at": rfc3339(claims.iat),
+        "issued_at": drydock_model::time::rfc3339(u64::try_from(claims.iat).unwrap_or(0)),
     });
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
@@ -421,34 +421,13 @@ async fn issue_for_request(
     Ok((StatusCode::OK, headers, body.to_string()).into_response())
 }
 
-/// Seconds since the epoch as an RFC 3339 UTC time.
-fn rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn rfc3339_dates() {
+        use drydock_model::time::rfc3339;
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");

@@ -14,6 +14,10 @@ use sha2::Digest as _;
 
 pub use ureq::http::Response;
 
+#[path = "../shared/postgres.rs"]
+mod postgres;
+use postgres::{drop_postgres_database, fresh_postgres_database};
+
 #[derive(Debug, Clone, Copy)]
 pub enum Db {
     Sqlite,
@@ -226,44 +230,6 @@ pub fn error_code(response: Response<ureq::Body>) -> String {
     let errors = value["errors"].as_array().expect("errors array");
     assert!(errors[0]["message"].is_string());
     errors[0]["code"].as_str().expect("code").to_string()
-}
-
-fn postgres_url() -> String {
-    std::env::var("DRYDOCK_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "DRYDOCK_TEST_POSTGRES_URL is not set: run scripts/test.sh, which installs and starts \
-             PostgreSQL and sets it (or export postgres://USER:PASSWORD@127.0.0.1/DB yourself)"
-        )
-    })
-}
-
-/// A new, empty database on the test server; returns its URL and name.
-async fn fresh_postgres_database() -> (String, String) {
-    let admin = postgres_url();
-    sqlx::any::install_default_drivers();
-    let name = format!("drydock_test_{}", drydock_registry::random_id());
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("cannot connect to PostgreSQL at DRYDOCK_TEST_POSTGRES_URL: {e}; run scripts/test.sh")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut connection)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
-    (format!("{base}/{name}"), name)
-}
-
-async fn drop_postgres_database(name: &str) {
-    let admin = postgres_url();
-    if let Ok(mut connection) = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut connection)
-        .await;
-    }
 }
 
 /// Runs each named test function once per metadata backend.

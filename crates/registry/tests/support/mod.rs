@@ -17,6 +17,10 @@ use drydock_registry::storage::BlobStore;
 use drydock_registry::{Limits, Registry};
 use sha2::Digest as _;
 
+#[path = "../shared/postgres.rs"]
+mod postgres;
+use postgres::{drop_postgres_database, fresh_postgres_database};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
     Sqlite,
@@ -457,41 +461,6 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
-}
-
-fn postgres_url() -> String {
-    std::env::var("DRYDOCK_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "DRYDOCK_TEST_POSTGRES_URL is not set: run scripts/test.sh, which installs and starts \
-             PostgreSQL and sets it (or export postgres://USER:PASSWORD@127.0.0.1/DB yourself)"
-        )
-    })
-}
-
-async fn fresh_postgres_database() -> (String, String) {
-    let admin = postgres_url();
-    sqlx::any::install_default_drivers();
-    let name = format!("drydock_test_{}", drydock_registry::random_id());
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at DRYDOCK_TEST_POSTGRES_URL: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut connection)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
-    (format!("{base}/{name}"), name)
-}
-
-async fn drop_postgres_database(name: &str) {
-    let admin = postgres_url();
-    if let Ok(mut connection) = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut connection)
-        .await;
-    }
 }
 
 /// Runs SQL on the stores' database (tests backdate rows with it).
